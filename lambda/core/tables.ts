@@ -1,0 +1,40 @@
+/**
+ * Key design of SICI's two DynamoDB tables, shared by the CDK stack that creates them in AWS
+ * and the local control plane that creates them in dynalite, so both always agree.
+ *
+ * State table (single-table design), items by `pk` / `sk`:
+ *   CLUSTER#<clusterId> / CLUSTER            a cluster           gsi1: TEAM#<teamId> / CLUSTER#<createdAt>#<clusterId>
+ *   CLUSTER#<clusterId> / EVENT#<time>#<n>   a cluster event
+ *   JOB#<jobId>         / JOB                a provisioning job  gsi1: CLUSTER#<clusterId> / JOB#<startedAt>#<jobId>
+ *   TEAM#<teamId>       / TEAM               a team, its entitlements and cluster count   gsi1: TEAMS / TEAM#<teamId>
+ *   PRINCIPAL#<arn>     / PRINCIPAL          which team an IAM principal belongs to
+ *   IDEMPOTENCY#<scope>#<key> / IDEMPOTENCY  the first answer to a POST with that Idempotency-Key (expires by TTL)
+ *   PENDING#<shard>     / JOB#<startedAt>#<jobId> is gsi2, on jobs not yet started, for the reconciler
+ *
+ * Audit table: append-only, `pk` = the entity (e.g. `cluster/<id>`), `sk` = `<time>#<requestId>`.
+ */
+export const STATE_TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ttlAttribute: 'expiresAt',
+  indexes: [
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+  ],
+} as const;
+
+export const AUDIT_TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  indexes: [{ name: 'byActor', partitionKey: 'actor', sortKey: 'sk' }],
+} as const;
+
+export type TableKeys = typeof STATE_TABLE_KEYS | typeof AUDIT_TABLE_KEYS;
+
+/** Environment variables through which the tables reach the Lambdas. */
+export const ENV = {
+  stateTable: 'SICI_STATE_TABLE',
+  auditTable: 'SICI_AUDIT_TABLE',
+  stateMachineArn: 'SICI_STATE_MACHINE_ARN',
+  platformConfigFile: 'SICI_PLATFORM_CONFIG',
+} as const;
