@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { App } from 'aws-cdk-lib';
+import { addComplianceChecks } from '../lib/compliance/compliance';
+import { loadPlatformConfig } from '../lib/config/load-platform-config';
+import { ControlPlaneStack } from '../lib/control-plane/control-plane-stack';
+import { loadTenantSpec } from '../lib/contract/tenant-spec';
+import { TenantStack, tenantStackName } from '../lib/tenant/tenant-stack';
+
+/**
+ * The one SICI CDK app: always the `SiciControlPlane` stack; one `TenantStack-<clusterId>` when
+ * given a TenantSpec (`-c tenantSpec=FILE`), as the provisioning job's CodeBuild runner does.
+ */
+const app = new App();
+const config = loadPlatformConfig(app.node.tryGetContext('platformConfig') ?? process.env.SICI_CONFIG);
+
+new ControlPlaneStack(app, 'SiciControlPlane', { config });
+
+const tenantSpecFile: string | undefined = app.node.tryGetContext('tenantSpec');
+if (tenantSpecFile) {
+  const spec = loadTenantSpec(tenantSpecFile);
+  new TenantStack(app, tenantStackName(spec.clusterId), { spec, config });
+}
+
+addComplianceChecks(app);
