@@ -1,0 +1,172 @@
+import { z } from 'zod';
+import {
+  ClusterEventPage,
+  ClusterPage,
+  Cluster,
+  CreateClusterRequest,
+  JobAccepted,
+  ListClustersQuery,
+  PageQuery,
+  ProvisioningJob,
+  PutTeamRequest,
+  Team,
+  TeamPage,
+} from './api';
+import { ClusterId, JobId, TeamId } from './ids';
+
+/**
+ * The route table of SICI's REST API: the one list of operations that the API Gateway resources,
+ * the Lambda routers, the local control plane and the OpenAPI document are all made from.
+ */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** Which Lambda function serves a route (one per API resource). */
+export type RouteGroup = 'clusters' | 'jobs' | 'teams';
+
+export interface RouteDefinition {
+  readonly operationId: string;
+  readonly method: HttpMethod;
+  /** Path template with `{param}` segments, as in API Gateway and OpenAPI. */
+  readonly path: string;
+  readonly group: RouteGroup;
+  /** `team`: any registered principal, scoped to its team; `admin`: platform admins only. */
+  readonly access: 'team' | 'admin';
+  readonly summary: string;
+  /** Schemas of the path parameters; a value that fails them is answered 404 (it cannot exist). */
+  readonly params?: z.ZodObject;
+  /** Path parameters that name a resource the call creates: a bad value there is a 400, not a 404. */
+  readonly createsAtPath?: boolean;
+  readonly query?: z.ZodObject;
+  readonly body?: z.ZodType;
+  /** Whether the route changes state: such calls are audited, allowed or refused. */
+  readonly mutating: boolean;
+  /** Accepts an `Idempotency-Key` header. */
+  readonly idempotent?: boolean;
+  readonly success: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
+  /** Error statuses the route can answer besides 400, 403 and 415 (answered by every route). */
+  readonly errors: readonly number[];
+}
+
+const ClusterIdParam = z.strictObject({ clusterId: ClusterId });
+const JobIdParam = z.strictObject({ jobId: JobId });
+const TeamIdParam = z.strictObject({ teamId: TeamId });
+
+export const ROUTES = [
+  {
+    operationId: 'createCluster',
+    method: 'POST',
+    path: '/clusters',
+    group: 'clusters',
+    access: 'team',
+    summary: "Create a dedicated cluster for the caller's team",
+    body: CreateClusterRequest,
+    mutating: true,
+    idempotent: true,
+    success: { status: 202, description: 'Creation accepted; Location is the job', schema: JobAccepted },
+    errors: [409, 422],
+  },
+  {
+    operationId: 'listClusters',
+    method: 'GET',
+    path: '/clusters',
+    group: 'clusters',
+    access: 'team',
+    summary: "List the caller's team's clusters, newest first",
+    query: ListClustersQuery,
+    mutating: false,
+    success: { status: 200, description: 'A page of clusters', schema: ClusterPage },
+    errors: [],
+  },
+  {
+    operationId: 'getCluster',
+    method: 'GET',
+    path: '/clusters/{clusterId}',
+    group: 'clusters',
+    access: 'team',
+    summary: 'Show one cluster',
+    params: ClusterIdParam,
+    mutating: false,
+    success: { status: 200, description: 'The cluster', schema: Cluster },
+    errors: [404],
+  },
+  {
+    operationId: 'deleteCluster',
+    method: 'DELETE',
+    path: '/clusters/{clusterId}',
+    group: 'clusters',
+    access: 'team',
+    summary: 'Delete a cluster (its usage and audit history are kept)',
+    params: ClusterIdParam,
+    mutating: true,
+    success: { status: 202, description: 'Deletion accepted; Location is the job', schema: JobAccepted },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'listClusterEvents',
+    method: 'GET',
+    path: '/clusters/{clusterId}/events',
+    group: 'clusters',
+    access: 'team',
+    summary: "A cluster's events, oldest first",
+    params: ClusterIdParam,
+    query: PageQuery,
+    mutating: false,
+    success: { status: 200, description: 'A page of events', schema: ClusterEventPage },
+    errors: [404],
+  },
+  {
+    operationId: 'getJob',
+    method: 'GET',
+    path: '/jobs/{jobId}',
+    group: 'jobs',
+    access: 'team',
+    summary: 'Follow a provisioning job',
+    params: JobIdParam,
+    mutating: false,
+    success: { status: 200, description: 'The job', schema: ProvisioningJob },
+    errors: [404],
+  },
+  {
+    operationId: 'listTeams',
+    method: 'GET',
+    path: '/teams',
+    group: 'teams',
+    access: 'admin',
+    summary: 'List registered teams',
+    query: PageQuery,
+    mutating: false,
+    success: { status: 200, description: 'A page of teams', schema: TeamPage },
+    errors: [],
+  },
+  {
+    operationId: 'getTeam',
+    method: 'GET',
+    path: '/teams/{teamId}',
+    group: 'teams',
+    access: 'admin',
+    summary: "Show a team, its principals and entitlements",
+    params: TeamIdParam,
+    mutating: false,
+    success: { status: 200, description: 'The team', schema: Team },
+    errors: [404],
+  },
+  {
+    operationId: 'putTeam',
+    method: 'PUT',
+    path: '/teams/{teamId}',
+    group: 'teams',
+    access: 'admin',
+    summary: "Register a team or replace its principals and entitlements",
+    params: TeamIdParam,
+    createsAtPath: true,
+    body: PutTeamRequest,
+    mutating: true,
+    success: { status: 200, description: 'The team as stored', schema: Team },
+    errors: [409],
+  },
+] as const satisfies readonly RouteDefinition[];
+
+export type OperationId = (typeof ROUTES)[number]['operationId'];
+
+export const routesOfGroup = (group: RouteGroup): RouteDefinition[] => ROUTES.filter((route) => route.group === group);
