@@ -36,5 +36,10 @@ export const ENV = {
   stateTable: 'SICI_STATE_TABLE',
   auditTable: 'SICI_AUDIT_TABLE',
   stateMachineArn: 'SICI_STATE_MACHINE_ARN',
-  platformConfigFile: 'SICI_PLATFORM_CONFIG',
 } as const;
+
+/**
+ * The platform configuration reaches a Lambda inside its bundle: the stack has esbuild replace
+ * `process.env.SICI_PLATFORM_CONFIG_JSON` by the JSON text, which the handler validates at start.
+ */
+export const BUNDLED_CONFIG_DEFINE = 'process.env.SICI_PLATFORM_CONFIG_JSON';

@@ -134,10 +134,11 @@ export type Entitlements = z.infer<typeof Entitlements>;
 
 export const PutTeamRequest = z
   .strictObject({
+    // At most 48, so that replacing every principal fits one 100-item DynamoDB transaction.
     principals: z
       .array(IamPrincipalArn)
       .min(1)
-      .max(50)
+      .max(48)
       .refine((arns) => new Set(arns).size === arns.length, 'principals must be unique'),
     entitlements: Entitlements,
   })

@@ -1,0 +1,155 @@
+import type { Cluster, CreateClusterRequest, JobAccepted, ListClustersQuery, ProvisioningJob } from '../../lib/contract/api';
+import { newClusterId, newJobId } from '../../lib/contract/ids';
+import type { Caller } from '../core/callers';
+import {
+  createClusterItems,
+  getCluster,
+  jobAcceptedEvent,
+  listClusterEvents,
+  listClustersOfTeam,
+  newJob,
+  startJobItems,
+} from '../core/cluster-store';
+import { findStoredAnswer, storeAnswer } from '../core/idempotency';
+import { badRequest, conflict, notEntitled, notFound } from '../core/problems';
+import { transact, TransactionConflict, type TransactItem } from '../core/state-store';
+import { STATUS_WHILE_RUNNING, clusterStatusesLeadingTo } from '../core/transitions';
+import type { Dependencies, OperationContext, OperationResult } from './operation';
+import { Replay, type Operations } from './router';
+
+type TeamCaller = Extract<Caller, { kind: 'team' }>;
+export const teamOf = (context: OperationContext) => (context.caller as TeamCaller).team;
+
+/** The cluster of the caller's team, or 404 (another team's cluster does not exist for it). */
+export async function ownCluster(context: OperationContext<{ clusterId: string }>): Promise<Cluster> {
+  const cluster = await getCluster(context.deps.tables, context.params.clusterId);
+  if (!cluster || cluster.teamId !== teamOf(context).teamId) throw notFound(`Cluster ${context.params.clusterId}`);
+  return cluster;
+}
+
+function accepted(job: ProvisioningJob, cluster: Cluster): OperationResult {
+  const body: JobAccepted = {
+    jobId: job.jobId,
+    operationType: job.operationType,
+    cluster,
+    links: { job: `/jobs/${job.jobId}`, cluster: `/clusters/${cluster.clusterId}`, events: `/clusters/${cluster.clusterId}/events` },
+  };
+  return { status: 202, body, headers: { location: body.links.job } };
+}
+
+/** Hands an accepted job to the workflow; a failure leaves it PENDING for the reconciler, never fails the call. */
+async function startJob(deps: Dependencies, job: ProvisioningJob): Promise<void> {
+  try {
+    await deps.jobStarter.start(job);
+  } catch (error) {
+    deps.warn('Job left PENDING for the reconciler: start failed', { jobId: job.jobId, error: String(error) });
+  }
+}
+
+async function createCluster(context: OperationContext<{}, unknown, CreateClusterRequest>): Promise<OperationResult> {
+  const { deps, body, time } = context;
+  const team = teamOf(context);
+  if (!deps.config.environments[body.environment]) {
+    throw badRequest(`Environment ${body.environment} is not offered by this platform.`, [
+      { field: 'body.environment', message: `one of ${Object.keys(deps.config.environments).join(', ')}` },
+    ]);
+  }
+  if (!team.entitlements.environments.includes(body.environment)) {
+    throw notEntitled(`Team ${team.teamId} is not entitled to environment ${body.environment} (entitled: ${team.entitlements.environments.join(', ')}).`, 'body.environment');
+  }
+  if (!team.entitlements.tiers.includes(body.tier)) {
+    throw notEntitled(`Team ${team.teamId} is not entitled to tier ${body.tier} (entitled: ${team.entitlements.tiers.join(', ')}).`, 'body.tier');
+  }
+
+  const cluster: Cluster = {
+    clusterId: newClusterId(),
+    teamId: team.teamId,
+    ...(body.name ? { name: body.name } : {}),
+    environment: body.environment,
+    tier: body.tier,
+    status: STATUS_WHILE_RUNNING.CREATE,
+    endpoint: null,
+    createdAt: time,
+    updatedAt: time,
+  };
+  const job = newJob(cluster, newJobId(), 'CREATE', time);
+  cluster.activeJobId = job.jobId;
+  const answer = accepted(job, cluster);
+
+  const items: TransactItem[] = [
+    ...createClusterItems(deps.tables, cluster, job, jobAcceptedEvent(job, cluster.status)),
+    context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId, tier: body.tier, environment: body.environment }),
+  ];
+  const idempotencyIndex = items.length;
+  if (context.idempotency) {
+    items.push(
+      storeAnswer(
+        deps.tables,
+        context.idempotency,
+        { status: answer.status, headers: { 'content-type': 'application/json', ...answer.headers }, body: JSON.stringify(answer.body) },
+        deps.now(),
+      ),
+    );
+  }
+  try {
+    await transact(deps.tables, items);
+  } catch (error) {
+    if (!(error instanceof TransactionConflict)) throw error;
+    if (context.idempotency && error.failedIndexes.includes(idempotencyIndex)) {
+      const stored = await findStoredAnswer(deps.tables, context.idempotency, deps.now());
+      if (stored) throw new Replay(stored);
+    }
+    if (error.failedIndexes.includes(0)) {
+      throw notEntitled(`Team ${team.teamId} has reached its quota of ${team.entitlements.maxClusters} cluster(s); delete one or ask the platform team for more.`);
+    }
+    throw conflict('The request conflicted with a concurrent change; retry it.');
+  }
+  await startJob(deps, job);
+  return answer;
+}
+
+async function listClusters(context: OperationContext<{}, ListClustersQuery>): Promise<OperationResult> {
+  return { status: 200, body: await listClustersOfTeam(context.deps.tables, teamOf(context).teamId, context.query) };
+}
+
+async function getClusterOperation(context: OperationContext<{ clusterId: string }>): Promise<OperationResult> {
+  return { status: 200, body: await ownCluster(context) };
+}
+
+async function deleteCluster(context: OperationContext<{ clusterId: string }>): Promise<OperationResult> {
+  const { deps, time } = context;
+  const cluster = await ownCluster(context);
+  const refuse = () => {
+    if (cluster.activeJobId) return conflict(`Job ${cluster.activeJobId} is in flight on cluster ${cluster.clusterId}; wait for it to finish.`);
+    return conflict(`Cluster ${cluster.clusterId} is ${cluster.status} and cannot be deleted from that status (only from ${clusterStatusesLeadingTo('DELETING').join(', ')}).`);
+  };
+  if (cluster.activeJobId || !clusterStatusesLeadingTo('DELETING').includes(cluster.status)) throw refuse();
+
+  const job = newJob(cluster, newJobId(), 'DELETE', time);
+  const deleting: Cluster = { ...cluster, status: STATUS_WHILE_RUNNING.DELETE, activeJobId: job.jobId, updatedAt: time };
+  try {
+    await transact(deps.tables, [
+      ...startJobItems(deps.tables, cluster, job, jobAcceptedEvent(job, deleting.status)),
+      context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId }),
+    ]);
+  } catch (error) {
+    if (!(error instanceof TransactionConflict)) throw error;
+    const current = await getCluster(deps.tables, cluster.clusterId);
+    throw conflict(`Cluster ${cluster.clusterId} changed concurrently (now ${current?.status}${current?.activeJobId ? `, job ${current.activeJobId} in flight` : ''}).`);
+  }
+  await startJob(deps, job);
+  return accepted(job, deleting);
+}
+
+async function listClusterEventsOperation(context: OperationContext<{ clusterId: string }, { limit: number; nextToken?: string }>): Promise<OperationResult> {
+  const cluster = await ownCluster(context);
+  return { status: 200, body: await listClusterEvents(context.deps.tables, cluster.clusterId, context.query) };
+}
+
+export const clusterOperations: Operations = {
+  createCluster,
+  listClusters,
+  getCluster: getClusterOperation,
+  deleteCluster,
+  listClusterEvents: listClusterEventsOperation,
+};

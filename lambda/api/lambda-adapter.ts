@@ -1,0 +1,65 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { parsePlatformConfig } from '../../lib/config/load-platform-config';
+import { routesOfGroup, type RouteGroup } from '../../lib/contract/routes';
+import type { JobStarter } from '../core/job-starter';
+import { connectTables } from '../core/state-store';
+import { StepFunctionsJobStarter } from '../core/step-functions-job-starter';
+import { ENV } from '../core/tables';
+import type { ApiRequest } from './http';
+import { createRouter, type Operations } from './router';
+
+const logger = new Logger();
+
+/** Until the workflow is deployed, accepted jobs wait in the PENDING index for it. */
+const jobsWaitForWorkflow: JobStarter = {
+  async start(job) {
+    logger.warn('No workflow configured: job stays PENDING', { jobId: job.jobId });
+  },
+};
+
+/**
+ * The Lambda entry of one route group: validates the bundled platform configuration once per
+ * cold start, then serves API Gateway proxy events through the shared router.
+ */
+export function lambdaHandler(group: RouteGroup, operations: Operations) {
+  const config = parsePlatformConfig(JSON.parse(process.env.SICI_PLATFORM_CONFIG_JSON ?? 'null'), 'bundled platform configuration');
+  const stateMachineArn = process.env[ENV.stateMachineArn];
+  const route = createRouter(routesOfGroup(group), operations, {
+    tables: connectTables(requiredEnv(ENV.stateTable), requiredEnv(ENV.auditTable)),
+    config,
+    jobStarter: stateMachineArn ? new StepFunctionsJobStarter(stateMachineArn) : jobsWaitForWorkflow,
+    now: () => new Date(),
+    warn: (message, detail) => logger.warn(message, detail),
+  });
+
+  return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
+    logger.addContext(context);
+    const response = await route(toApiRequest(event));
+    logger.info('answered', { operation: event.resource, status: response.status, requestId: event.requestContext.requestId });
+    return { statusCode: response.status, headers: response.headers, body: response.body };
+  };
+}
+
+function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
+  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value ?? '']));
+  const query = Object.fromEntries(
+    Object.entries(event.multiValueQueryStringParameters ?? {}).map(([name, values]) => [name, values ?? []]),
+  );
+  return {
+    method: event.httpMethod,
+    path: event.path,
+    query,
+    headers,
+    body: event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : undefined,
+    principalArn: event.requestContext.identity.userArn ?? undefined,
+    sourceIp: event.requestContext.identity.sourceIp,
+    requestId: event.requestContext.requestId,
+  };
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`Environment variable ${name} is not set`);
+  return value;
+}

@@ -1,0 +1,7 @@
+import { clusterOperations } from './cluster-operations';
+import { jobOperations } from './job-operations';
+import { teamOperations } from './team-operations';
+import type { Operations } from './router';
+
+/** Every operation of the API, for hosts that serve all routes at once (the local control plane, tests). */
+export const ALL_OPERATIONS: Operations = { ...clusterOperations, ...jobOperations, ...teamOperations };

@@ -1,0 +1,43 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Tables, TransactItem } from './state-store';
+
+/**
+ * The append-only audit trail: one record per mutating call, allowed or refused. Writers only
+ * ever put new records (`attribute_not_exists`); nothing updates or deletes one.
+ */
+export type AuditOutcome = 'SUCCEEDED' | 'REFUSED' | 'REPLAYED' | 'FAILED';
+
+export interface AuditRecord {
+  /** The IAM principal that called, or `anonymous`. */
+  actor: string;
+  teamId?: string;
+  /** The operation, e.g. `createCluster`. */
+  action: string;
+  time: string;
+  sourceIp: string;
+  /** What the call acted on, e.g. `cluster/c-…`, `team/analytics`, or the collection `clusters`. */
+  entity: string;
+  requestId: string;
+  outcome: AuditOutcome;
+  /** HTTP status answered. */
+  status: number;
+  metadata?: Record<string, unknown>;
+}
+
+function auditItem(record: AuditRecord) {
+  return { pk: record.entity, sk: `${record.time}#${record.requestId}`, ...record };
+}
+
+/** The audit record as one item of the transaction that makes the change it records. */
+export function auditPut(tables: Tables, record: AuditRecord): TransactItem {
+  return {
+    Put: { TableName: tables.auditTable, Item: auditItem(record), ConditionExpression: 'attribute_not_exists(pk)' },
+  };
+}
+
+/** A record on its own, for calls that changed nothing (refused, replayed). */
+export async function appendAudit(tables: Tables, record: AuditRecord): Promise<void> {
+  await tables.doc.send(
+    new PutCommand({ TableName: tables.auditTable, Item: auditItem(record), ConditionExpression: 'attribute_not_exists(pk)' }),
+  );
+}

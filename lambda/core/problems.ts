@@ -1,0 +1,86 @@
+import type { z } from 'zod';
+import type { Problem } from '../../lib/contract/api';
+
+/**
+ * RFC 9457 problem details: the only shape in which SICI's API reports an error. Throw a
+ * `ProblemError` anywhere in a handler; the router turns it into an `application/problem+json`
+ * answer. Details never carry stack traces or internal names.
+ */
+
+export const PROBLEM_TYPE_BASE = 'https://sici.dev/problems/';
+
+export type FieldError = { field: string; message: string };
+
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+
+  toProblem(instance?: string, requestId?: string): Problem {
+    return {
+      type: PROBLEM_TYPE_BASE + this.slug,
+      title: this.title,
+      status: this.status,
+      detail: this.detail,
+      ...(instance ? { instance } : {}),
+      ...(requestId ? { requestId } : {}),
+      ...(this.errors?.length ? { errors: this.errors } : {}),
+    };
+  }
+}
+
+export const validationProblem = (where: string, issues: z.core.$ZodIssue[]) =>
+  new ProblemError(
+    400,
+    'validation',
+    'Invalid request',
+    `The ${where} does not match the schema: ${issues.length} problem(s), see errors.`,
+    issues.map((issue) => ({
+      field: [where, ...issue.path.map(String)].join('.'),
+      message: issue.message,
+    })),
+  );
+
+export const badRequest = (detail: string, errors?: FieldError[]) =>
+  new ProblemError(400, 'bad-request', 'Bad request', detail, errors);
+
+export const unauthenticated = (detail: string) => new ProblemError(403, 'unauthenticated', 'Not authenticated', detail);
+
+export const forbidden = (detail: string) => new ProblemError(403, 'forbidden', 'Forbidden', detail);
+
+export const notEntitled = (detail: string, field?: string) =>
+  new ProblemError(403, 'not-entitled', 'Not entitled', detail, field ? [{ field, message: detail }] : undefined);
+
+export const notFound = (what: string) => new ProblemError(404, 'not-found', 'Not found', `${what} does not exist or is not yours.`);
+
+export const routeNotFound = (method: string, path: string) =>
+  new ProblemError(404, 'no-such-route', 'No such route', `${method} ${path} is not a route of this API.`);
+
+export const methodNotAllowed = (method: string, path: string, allowed: string[]) =>
+  new ProblemError(405, 'method-not-allowed', 'Method not allowed', `${path} accepts ${allowed.join(', ')}, not ${method}.`);
+
+export const conflict = (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail);
+
+export const payloadTooLarge = (limit: number) =>
+  new ProblemError(413, 'payload-too-large', 'Payload too large', `The body exceeds ${limit} bytes.`);
+
+export const unsupportedMediaType = () =>
+  new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json.');
+
+export const idempotencyKeyReused = () =>
+  new ProblemError(
+    422,
+    'idempotency-key-reused',
+    'Idempotency key reused',
+    'This Idempotency-Key was already used with a different request; use a new key for a new request.',
+  );
+
+export const internalError = () =>
+  new ProblemError(500, 'internal', 'Internal error', 'The request could not be completed; it is safe to retry. Quote the requestId to the platform team.');

@@ -1,0 +1,43 @@
+import type { ClusterStatus, JobStatus, OperationType } from '../../lib/contract/api';
+
+/**
+ * The one table of lifecycle transitions. Every status change in the store is a conditional
+ * write whose condition comes from here, so no code path can move a cluster or a job along an
+ * edge that is not listed.
+ */
+export const CLUSTER_TRANSITIONS: Readonly<Record<ClusterStatus, readonly ClusterStatus[]>> = {
+  PROVISIONING: ['ACTIVE', 'FAILED'],
+  ACTIVE: ['UPDATING', 'SUSPENDED', 'DELETING'],
+  UPDATING: ['ACTIVE', 'FAILED'],
+  SUSPENDED: ['ACTIVE', 'DELETING'],
+  FAILED: ['UPDATING', 'DELETING'],
+  DELETING: ['DELETED', 'FAILED'],
+  DELETED: [],
+};
+
+export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  PENDING: ['RUNNING', 'FAILED'],
+  RUNNING: ['SUCCEEDED', 'FAILED'],
+  SUCCEEDED: [],
+  FAILED: [],
+};
+
+/** The status a cluster takes when a job of each operation starts on it. */
+export const STATUS_WHILE_RUNNING: Readonly<Record<OperationType, ClusterStatus>> = {
+  CREATE: 'PROVISIONING',
+  DELETE: 'DELETING',
+  UPDATE: 'UPDATING',
+  ADD_DATASOURCE: 'UPDATING',
+  REMOVE_DATASOURCE: 'UPDATING',
+};
+
+/** Statuses from which a cluster may move to `target`. */
+export function clusterStatusesLeadingTo(target: ClusterStatus): ClusterStatus[] {
+  return (Object.keys(CLUSTER_TRANSITIONS) as ClusterStatus[]).filter((from) => CLUSTER_TRANSITIONS[from].includes(target));
+}
+
+export function jobStatusesLeadingTo(target: JobStatus): JobStatus[] {
+  return (Object.keys(JOB_TRANSITIONS) as JobStatus[]).filter((from) => JOB_TRANSITIONS[from].includes(target));
+}
+
+export const isTerminalClusterStatus = (status: ClusterStatus) => CLUSTER_TRANSITIONS[status].length === 0;

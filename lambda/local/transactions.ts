@@ -1,0 +1,103 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type TransactWriteItem,
+} from '@aws-sdk/client-dynamodb';
+
+/**
+ * dynalite implements DynamoDB's item, query and table operations but not `TransactWriteItems`.
+ * The local control plane adds it in front of dynalite with the same contract as AWS: all
+ * conditions hold and every write lands, or nothing changes and the caller gets a
+ * `TransactionCanceledException` with one `CancellationReasons` entry per item.
+ *
+ * Writes are applied one by one with `ReturnValues: ALL_OLD` and undone in reverse order when a
+ * condition fails. Every write through the local endpoint is serialized (see `WriteSerializer`),
+ * so no other write interleaves with a transaction; a concurrent read may see it half applied,
+ * which is the one difference from AWS and does not matter to SICI's readers.
+ */
+
+type Key = Record<string, AttributeValue>;
+type Undo = () => Promise<unknown>;
+
+export interface CancellationReason {
+  Code: 'None' | 'ConditionalCheckFailed' | 'ValidationError';
+  Message?: string;
+}
+
+export class TransactionCanceled extends Error {
+  constructor(readonly reasons: CancellationReason[]) {
+    super(`Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`);
+  }
+}
+
+export async function transactWriteItems(
+  client: DynamoDBClient,
+  items: TransactWriteItem[],
+  keyOf: (tableName: string, item: Record<string, AttributeValue>) => Key,
+): Promise<void> {
+  const undos: Undo[] = [];
+  for (const [index, item] of items.entries()) {
+    try {
+      undos.push(await applyOne(client, item, keyOf));
+    } catch (error) {
+      for (const undo of undos.reverse()) await undo();
+      const failed: CancellationReason =
+        error instanceof ConditionalCheckFailedException
+          ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
+          : { Code: 'ValidationError', Message: (error as Error).message };
+      throw new TransactionCanceled(items.map((_, i) => (i === index ? failed : { Code: 'None' })));
+    }
+  }
+}
+
+async function applyOne(
+  client: DynamoDBClient,
+  item: TransactWriteItem,
+  keyOf: (tableName: string, item: Record<string, AttributeValue>) => Key,
+): Promise<Undo> {
+  const restore = (tableName: string, key: Key, old: Record<string, AttributeValue> | undefined): Undo =>
+    old
+      ? () => client.send(new PutItemCommand({ TableName: tableName, Item: old }))
+      : () => client.send(new DeleteItemCommand({ TableName: tableName, Key: key }));
+
+  if (item.Put) {
+    const { TableName, Item } = item.Put;
+    const result = await client.send(new PutItemCommand({ ...item.Put, ReturnValues: 'ALL_OLD' }));
+    return restore(TableName!, keyOf(TableName!, Item!), result.Attributes);
+  }
+  if (item.Update) {
+    const { TableName, Key } = item.Update;
+    const result = await client.send(new UpdateItemCommand({ ...item.Update, ReturnValues: 'ALL_OLD' }));
+    return restore(TableName!, Key!, result.Attributes);
+  }
+  if (item.Delete) {
+    const { TableName, Key } = item.Delete;
+    const result = await client.send(new DeleteItemCommand({ ...item.Delete, ReturnValues: 'ALL_OLD' }));
+    return restore(TableName!, Key!, result.Attributes);
+  }
+  if (item.ConditionCheck) {
+    // Evaluated by rewriting the item as it is under the condition, then restoring it exactly.
+    const { TableName, Key, ...condition } = item.ConditionCheck;
+    const existing = await client.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
+    await client.send(new PutItemCommand({ TableName, Item: existing.Item ?? Key, ...condition }));
+    await restore(TableName!, Key!, existing.Item)();
+    return async () => undefined;
+  }
+  throw new Error('A TransactWriteItem needs one of Put, Update, Delete or ConditionCheck');
+}
+
+/** Runs writes one at a time, in arrival order. */
+export class WriteSerializer {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(write: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(write, write);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
