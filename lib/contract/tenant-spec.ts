@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { describeIssues } from '../config/load-platform-config';
+import { AwsAccountId, AwsRegion, ConnectorType, EngineConfig, EnvironmentName, TierName } from '../config/platform-config';
+import { ClusterId, DatasourceId, TeamId } from './ids';
+
+/**
+ * The TenantSpec: the one contract between the control plane and the data plane. The provisioning
+ * workflow writes it; `TenantStack` is synthesized from it and from nothing else the team controls.
+ * zod only (no aws-cdk-lib), so the control plane's Lambdas can validate specs they write.
+ */
+
+/** A VPC CIDR of a /16 to /24 IPv4 network whose host bits are zero, e.g. `10.64.16.0/20`. */
+export const VpcCidr = z
+  .cidrv4()
+  .refine((cidr) => {
+    const prefix = Number(cidr.split('/')[1]);
+    return prefix >= 16 && prefix <= 24;
+  }, 'a /16 to /24 network')
+  .refine(isNetworkAddress, 'a network address (host bits zero), e.g. 10.64.16.0/20');
+
+function isNetworkAddress(cidr: string): boolean {
+  const [address, prefixText] = cidr.split('/');
+  const prefix = Number(prefixText);
+  const value = address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const hostBits = 2 ** (32 - prefix);
+  return value % hostBits === 0;
+}
+
+export const IamRoleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'an IAM role ARN such as arn:aws:iam::123456789012:role/name');
+
+/** What the datasource role's trust policy requires in `sts:ExternalId`: long, random, unguessable. */
+export const ExternalId = z.string().regex(/^[A-Za-z0-9-]{32,128}$/, '32 to 128 letters, digits or hyphens');
+
+/** S3 bucket naming rules for general purpose buckets (no dots: they break virtual-hosted TLS). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const RESERVED_BUCKET_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_BUCKET_SUFFIXES = ['-s3alias', '--ol-s3', '--x-s3', '--table-s3'];
+
+export const S3BucketArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:s3:::[^/]+$/, 'an S3 bucket ARN such as arn:aws:s3:::my-bucket')
+  .superRefine((arn, ctx) => {
+    const bucket = arn.slice(arn.indexOf(':::') + 3);
+    const problem = bucketNameProblem(bucket);
+    if (problem) ctx.addIssue({ code: 'custom', message: `bucket name "${bucket}" ${problem}` });
+  });
+
+function bucketNameProblem(bucket: string): string | undefined {
+  if (!BUCKET_NAME.test(bucket)) {
+    return 'must be 3 to 63 lowercase letters, digits or hyphens, starting and ending with a letter or digit';
+  }
+  if (RESERVED_BUCKET_PREFIXES.some((p) => bucket.startsWith(p))) return 'uses a prefix reserved by S3';
+  if (RESERVED_BUCKET_SUFFIXES.some((s) => bucket.endsWith(s))) return 'uses a suffix reserved by S3';
+  return undefined;
+}
+
+/** An S3 key prefix the team may use: relative, literal (no wildcard) and without `..` segments. */
+export const S3Prefix = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[A-Za-z0-9!_.'()=/-]+$/, "letters, digits and ! _ . ' ( ) = / - only (no wildcard)")
+  .refine((p) => !p.startsWith('/'), 'must not start with a slash')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain a ".." segment')
+  .refine((p) => !p.includes('//'), 'must not contain an empty segment ("//")');
+
+export const ACCESS_MODES = ['read-only', 'read-write'] as const;
+export const AccessMode = z.enum(ACCESS_MODES);
+export type AccessMode = z.infer<typeof AccessMode>;
+
+export const TenantDatasource = z
+  .strictObject({
+    id: DatasourceId,
+    type: ConnectorType,
+    /** The account that owns the bucket, the Glue catalog and `roleArn`. */
+    externalAccountId: AwsAccountId,
+    /** Role in `externalAccountId` that the cluster's Starburst role assumes, only with `externalId`. */
+    roleArn: IamRoleArn,
+    externalId: ExternalId,
+    bucketArn: S3BucketArn,
+    prefixes: z.array(S3Prefix).min(1).max(20),
+    /** Region of the bucket and of the Glue catalog. */
+    region: AwsRegion,
+    accessMode: AccessMode,
+  })
+  .superRefine((ds, ctx) => {
+    const roleAccount = ds.roleArn.split(':')[4];
+    if (roleAccount !== undefined && roleAccount !== ds.externalAccountId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roleArn'],
+        message: `must be a role in externalAccountId ${ds.externalAccountId}, not in ${roleAccount}`,
+      });
+    }
+  });
+export type TenantDatasource = z.infer<typeof TenantDatasource>;
+
+/** A Trino group name as a group provider reports it; also used verbatim in access-control rules. */
+export const TrinoGroupName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, '1 to 64 letters, digits, dots, underscores or hyphens, starting with a letter or digit');
+
+export const SecretName = z
+  .string()
+  .regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, "1 to 256 letters, digits or / _ + = . @ -");
+
+export const AcmCertificateArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN');
+
+/** A DNS host name (lowercase labels), e.g. `c-0123456789abcdef.query.sici.example.com`. */
+export const HostName = z
+  .string()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lowercase DNS host name such as c-0123.query.example.com');
+
+/** User tag keys and values, as AWS accepts them; `aws:` and `sici:` keys are reserved. */
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TagValue = z.string().regex(/^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u, 'up to 256 letters, digits, spaces or _ . : / = + - @');
+// Keys are checked here rather than by a key schema, so that the message names the key and says what is wrong.
+const Tags = z.record(z.string(), TagValue).superRefine((tags, ctx) => {
+  for (const key of Object.keys(tags)) {
+    if (!TAG_KEY.test(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'a tag key of 1 to 128 letters, digits, spaces or _ . : / = + - @' });
+    } else if (/^(aws|sici):/i.test(key)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: 'keys starting with aws: or sici: are reserved' });
+    }
+  }
+});
+
+const HttpsUrl = z.url({ protocol: /^https$/, error: 'an https:// URL' });
+
+export const TenantSpec = z
+  .strictObject({
+    clusterId: ClusterId,
+    teamId: TeamId,
+    environment: EnvironmentName,
+    tier: TierName,
+    /** Allocated by the control plane from `network.tenantCidrPool`; unique per environment. */
+    vpcCidr: VpcCidr,
+    /** The engine pins in force when the cluster was created or last upgraded; platform config changes do not move them. */
+    engine: EngineConfig,
+    datasources: z.array(TenantDatasource).max(20),
+    /** Trino groups of the team's users; only they get access, and only to the team's catalogs. */
+    accessGroups: z.array(TrinoGroupName).min(1).max(20),
+    /** Where the cluster's http event listener posts completed queries. */
+    ingest: z.strictObject({
+      endpoint: HttpsUrl,
+      /**
+       * Name of the Secrets Manager secret the stack creates with the cluster's ingest token; the
+       * ingest route reads the same secret to authenticate the cluster. Contains the cluster id.
+       */
+      tokenSecretName: SecretName,
+    }),
+    /** The TLS query endpoint: its DNS name and the ACM certificate (in the environment's account and region) that covers it. */
+    queryEndpoint: z.strictObject({
+      hostname: HostName,
+      certificateArn: AcmCertificateArn,
+    }),
+    /** Extra tags for every resource; the mandatory `sici:*` tags cannot be overridden. */
+    tags: Tags.default({}),
+  })
+  .superRefine((spec, ctx) => {
+    const ids = new Map<string, number>();
+    const locations = new Map<string, string>();
+    spec.datasources.forEach((ds, index) => {
+      const first = ids.get(ds.id);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['datasources', index, 'id'], message: `duplicates datasources.${first}.id (${ds.id})` });
+      } else {
+        ids.set(ds.id, index);
+      }
+      ds.prefixes.forEach((prefix, p) => {
+        const key = `${ds.bucketArn}/${prefix}`;
+        const seen = locations.get(key);
+        if (seen !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['datasources', index, 'prefixes', p],
+            message: `bucket and prefix ${ds.bucketArn} ${prefix} already belong to ${seen}`,
+          });
+        } else {
+          locations.set(key, `datasources.${index} (${ds.id})`);
+        }
+      });
+    });
+    const groups = new Set<string>();
+    spec.accessGroups.forEach((group, index) => {
+      if (groups.has(group)) ctx.addIssue({ code: 'custom', path: ['accessGroups', index], message: `duplicate group ${group}` });
+      groups.add(group);
+    });
+    if (!spec.ingest.tokenSecretName.includes(spec.clusterId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ingest', 'tokenSecretName'],
+        message: `must contain the cluster id ${spec.clusterId}, so that secrets of different clusters never collide`,
+      });
+    }
+  });
+export type TenantSpec = z.infer<typeof TenantSpec>;
+/** A spec as written, before defaults are applied. */
+export type TenantSpecInput = z.input<typeof TenantSpec>;
+
+export class TenantSpecError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source} is not a valid SICI TenantSpec:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TenantSpecError';
+  }
+}
+
+/** Validates an already-parsed document; `source` names it in error messages. */
+export function parseTenantSpec(document: unknown, source = 'TenantSpec'): TenantSpec {
+  const result = TenantSpec.safeParse(document);
+  if (!result.success) throw new TenantSpecError(source, describeIssues(result.error.issues));
+  return result.data;
+}
+
+/** Reads and validates a TenantSpec file, as the CDK app does for `-c tenantSpec=FILE`. */
+export function loadTenantSpec(file: string): TenantSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TenantSpecError(file, [`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new TenantSpecError(file, [`is not JSON: ${(error as Error).message}`]);
+  }
+  return parseTenantSpec(document, file);
+}
+
+/** The Trino catalog name of a datasource: a plain SQL identifier derived from its id. */
+export function catalogName(datasourceId: string): string {
+  return datasourceId.replace(/-/g, '_');
+}
