@@ -1,0 +1,107 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { loadPlatformConfig } from '../../lib/config/load-platform-config';
+import type { ProvisioningJob } from '../../lib/contract/api';
+import { ROUTES } from '../../lib/contract/routes';
+import { ALL_OPERATIONS } from '../../lambda/api/operations';
+import { createRouter } from '../../lambda/api/router';
+import type { Dependencies } from '../../lambda/api/operation';
+import type { ApiResponse } from '../../lambda/api/http';
+import { connectTables, type Tables } from '../../lambda/core/state-store';
+import { LOCAL_DYNAMODB_CREDENTIALS, startLocalDynamoDB, type LocalDynamoDB } from '../../lambda/local/local-dynamodb';
+
+export const ADMIN = loadPlatformConfig('config/platform.json').admins[0];
+export const principalOf = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
+
+export interface CallOptions {
+  body?: unknown;
+  rawBody?: string;
+  query?: Record<string, string | string[]>;
+  headers?: Record<string, string>;
+}
+
+export interface Answer extends ApiResponse {
+  json: any;
+}
+
+/**
+ * The API's router and operations over a real DynamoDB implementation (dynalite), called
+ * in-process as API Gateway would call a Lambda with an authenticated principal.
+ */
+export class ApiHarness {
+  readonly startedJobs: ProvisioningJob[] = [];
+  failJobStarts = false;
+  private requestCounter = 0;
+  private constructor(
+    readonly dynamodb: LocalDynamoDB,
+    readonly tables: Tables,
+    readonly route: ReturnType<typeof createRouter>,
+    readonly deps: Dependencies,
+  ) {}
+
+  static async start(): Promise<ApiHarness> {
+    const dynamodb = await startLocalDynamoDB();
+    const tables = connectTables(dynamodb.tables.state, dynamodb.tables.audit, {
+      endpoint: dynamodb.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_DYNAMODB_CREDENTIALS,
+    });
+    let harness: ApiHarness;
+    const deps: Dependencies = {
+      tables,
+      config: loadPlatformConfig('config/platform.json'),
+      jobStarter: {
+        async start(job) {
+          if (harness.failJobStarts) throw new Error('workflow unavailable');
+          harness.startedJobs.push(job);
+        },
+      },
+      now: () => new Date(),
+      warn: () => undefined,
+    };
+    harness = new ApiHarness(dynamodb, tables, createRouter(ROUTES, ALL_OPERATIONS, deps), deps);
+    return harness;
+  }
+
+  async stop(): Promise<void> {
+    this.tables.doc.destroy();
+    await this.dynamodb.close();
+  }
+
+  async call(principal: string | undefined, method: string, path: string, options: CallOptions = {}): Promise<Answer> {
+    const query = Object.fromEntries(
+      Object.entries(options.query ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value : [value]]),
+    );
+    const hasBody = options.rawBody !== undefined || options.body !== undefined;
+    const response = await this.route({
+      method,
+      path,
+      query,
+      headers: { ...(hasBody ? { 'content-type': 'application/json' } : {}), ...options.headers },
+      body: options.rawBody ?? (options.body !== undefined ? JSON.stringify(options.body) : undefined),
+      principalArn: principal,
+      sourceIp: '192.0.2.10',
+      requestId: `req-${++this.requestCounter}`,
+    });
+    return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
+  }
+
+  async registerTeam(teamId: string, principals: string[], entitlements = { tiers: ['S', 'M', 'L'], environments: ['dev', 'test'], maxClusters: 5 }) {
+    const answer = await this.call(ADMIN, 'PUT', `/teams/${teamId}`, { body: { principals, entitlements } });
+    if (answer.status !== 200) throw new Error(`registerTeam ${teamId}: ${answer.status} ${answer.body}`);
+    return answer.json;
+  }
+
+  /** Every item of a table (tests only: the API itself never scans). */
+  async items(table: 'state' | 'audit'): Promise<Record<string, any>[]> {
+    const items: Record<string, any>[] = [];
+    let start: Record<string, any> | undefined;
+    do {
+      const page = await this.tables.doc.send(
+        new ScanCommand({ TableName: table === 'state' ? this.tables.stateTable : this.tables.auditTable, ExclusiveStartKey: start }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+}
