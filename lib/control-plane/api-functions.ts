@@ -1,0 +1,242 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { acknowledgeFindings } from '../compliance/compliance';
+import { PlatformConfig } from '../config/platform-config';
+import { ROUTES, RouteGroup } from '../contract/routes';
+import { BUNDLED_CONFIG_DEFINE, ENV, STATE_TABLE_KEYS } from '../../lambda/core/tables';
+import { ManagedPolicyRole } from './managed-policy-role';
+import { indexArns } from './state-tables';
+
+/** The repository root: `lambda/api/<group>.ts` and `package-lock.json` are found from here. */
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/** The route groups of the API, in the order of the route table; one function serves each. */
+export const ROUTE_GROUPS: readonly RouteGroup[] = [...new Set(ROUTES.map((route) => route.group))];
+
+/**
+ * What each group's function may do on the state table: item actions on the table itself, and
+ * `dynamodb:Query` on the table and its indexes. Every list route is a Query (never a Scan), and
+ * a transaction (`TransactWriteItems`) needs the action of each item it holds (Put, Update,
+ * ConditionCheck, Delete), so these lists are also what the group's transactions may contain.
+ */
+export const STATE_TABLE_ACTIONS: Record<RouteGroup, readonly string[]> = {
+  // Clusters: read caller/team/cluster, create a cluster + job + team count + idempotency answer
+  // in one transaction, conditional status transitions. Clusters are never deleted (DELETED is
+  // a status kept for audit and billing), so no DeleteItem.
+  clusters: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'],
+  // Jobs: read-only.
+  jobs: ['dynamodb:GetItem', 'dynamodb:Query'],
+  // Teams: replacing a team's principals deletes the PRINCIPAL# items it no longer has.
+  teams: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem',
+    'dynamodb:Query',
+  ],
+};
+
+/** Groups whose routes change state: their calls are audited, so they (only) may append to the audit table. */
+export const AUDITING_GROUPS: readonly RouteGroup[] = ROUTE_GROUPS.filter((group) =>
+  ROUTES.some((route) => route.group === group && route.mutating),
+);
+
+/** Groups that start provisioning jobs (answers 202 with a job): they get the workflow, when there is one. */
+export const WORKFLOW_GROUPS: readonly RouteGroup[] = ['clusters'];
+
+export interface ApiFunctionsProps {
+  /** The platform configuration, bundled into each function (esbuild `define`), validated at start. */
+  readonly config: PlatformConfig;
+
+  readonly stateTable: ITable;
+  readonly auditTable: ITable;
+
+  /** The key of the tables; it also encrypts the functions' log groups. */
+  readonly encryptionKey: IKey;
+
+  /**
+   * The provisioning workflow. When given, the groups of `WORKFLOW_GROUPS` get
+   * `states:StartExecution` on it and its ARN in `SICI_STATE_MACHINE_ARN`.
+   *
+   * @default - no workflow: no function can start an execution
+   */
+  readonly stateMachine?: IStateMachine;
+
+  /**
+   * Folder holding one entry `<group>.ts` per route group, each exporting `handler`.
+   *
+   * @default `lambda/api` of this repository
+   */
+  readonly entryDirectory?: string;
+
+  /**
+   * Reserved concurrency of each function: a ceiling that keeps one group from starving the
+   * others (and the account), and a floor that the rest of the account cannot take.
+   *
+   * @default 10 (the stage throttles at 50 requests/s; at ~100 ms a call that is 5 in flight)
+   */
+  readonly reservedConcurrency?: number;
+
+  /** @default 512 MiB (arm64: more memory is more CPU, which shortens cold starts) */
+  readonly memorySize?: number;
+
+  /** @default 10 seconds (API Gateway gives up at 29 seconds; DynamoDB calls take milliseconds) */
+  readonly timeout?: Duration;
+
+  /** Retention of each function's log group. @default one year (Control Tower CT.CLOUDWATCH.PR.2 wants 365 days) */
+  readonly logRetention?: RetentionDays;
+
+  /** @default RemovalPolicy.RETAIN for the log groups */
+  readonly logRemovalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The API's Lambda functions: one `NodejsFunction` per route group (`lambda/api/<group>.ts`),
+ * each with its own role, its own KMS-encrypted log group and only the permissions its routes
+ * need. See `STATE_TABLE_ACTIONS`, `AUDITING_GROUPS` and `WORKFLOW_GROUPS`.
+ *
+ * Bundling: Node.js 24 on arm64, minified CommonJS, external source maps without sources
+ * (readable stack traces via `--enable-source-maps`, small zip). The AWS SDK is bundled, not
+ * taken from the runtime: the handlers are tested against the SDK version pinned in
+ * package-lock.json, and the runtime's copy changes when AWS updates it; tree-shaken and
+ * minified, the SDK clients used here cost little.
+ */
+export class ApiFunctions extends Construct {
+  /** The function of each route group. */
+  public readonly functions: Record<RouteGroup, NodejsFunction>;
+  /** The role of each function (a `ManagedPolicyRole`: grants go to a customer managed policy). */
+  public readonly roles: Record<RouteGroup, ManagedPolicyRole>;
+
+  constructor(scope: Construct, id: string, props: ApiFunctionsProps) {
+    super(scope, id);
+    const functions: Partial<Record<RouteGroup, NodejsFunction>> = {};
+    const roles: Partial<Record<RouteGroup, ManagedPolicyRole>> = {};
+    for (const group of ROUTE_GROUPS) {
+      const { fn, role } = this.groupFunction(group, props);
+      functions[group] = fn;
+      roles[group] = role;
+    }
+    this.functions = functions as Record<RouteGroup, NodejsFunction>;
+    this.roles = roles as Record<RouteGroup, ManagedPolicyRole>;
+  }
+
+  private groupFunction(group: RouteGroup, props: ApiFunctionsProps): { fn: NodejsFunction; role: ManagedPolicyRole } {
+    const scope = new Construct(this, pascalCase(group));
+    const entryDirectory = props.entryDirectory ?? path.join(PROJECT_ROOT, 'lambda', 'api');
+
+    const role = new ManagedPolicyRole(scope, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `SICI API, ${group} routes: the function's own role`,
+    });
+
+    const logGroup = new LogGroup(scope, 'Logs', {
+      encryptionKey: props.encryptionKey,
+      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    // Instead of AWSLambdaBasicExecutionRole (logs on every group of the account): this group only.
+    logGroup.grantWrite(role);
+
+    const environment: Record<string, string> = {
+      [ENV.stateTable]: props.stateTable.tableName,
+      [ENV.auditTable]: props.auditTable.tableName,
+      POWERTOOLS_SERVICE_NAME: `sici-api-${group}`,
+      // Source maps are on (external .map files in the zip); this makes stack traces readable.
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+
+    const fn = new NodejsFunction(scope, 'Function', {
+      description: `SICI API: the ${group} routes`,
+      entry: path.join(entryDirectory, `${group}.ts`),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
+      tracing: Tracing.ACTIVE,
+      role,
+      logGroup,
+      environment,
+      bundling: {
+        format: OutputFormat.CJS,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.EXTERNAL,
+        sourcesContent: false,
+        // Bundle everything, the AWS SDK included (see the class comment).
+        externalModules: [],
+        define: { [BUNDLED_CONFIG_DEFINE]: JSON.stringify(JSON.stringify(props.config)) },
+        logLevel: LogLevel.WARNING,
+      },
+    });
+
+    this.grantStateTable(group, role, props);
+    if (AUDITING_GROUPS.includes(group)) {
+      // Append-only: PutItem (with attribute_not_exists in the code) and nothing else, not even reads.
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.auditTable.tableArn] }));
+    }
+    const writes = STATE_TABLE_ACTIONS[group].some((action) => !['dynamodb:GetItem', 'dynamodb:Query'].includes(action));
+    props.encryptionKey.grant(
+      role,
+      ...(writes || AUDITING_GROUPS.includes(group)
+        ? ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey']
+        : ['kms:Decrypt', 'kms:DescribeKey']),
+    );
+    if (props.stateMachine && WORKFLOW_GROUPS.includes(group)) {
+      props.stateMachine.grantStartExecution(role);
+      fn.addEnvironment(ENV.stateMachineArn, props.stateMachine.stateMachineArn);
+    }
+
+    acknowledgeFindings(role, {
+      'AwsSolutions-IAM5[Resource::*]':
+        'Resource '*' is only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource-level permissions; DynamoDB, KMS and logs statements name the table, index, key and log group ARNs.',
+    });
+    acknowledgeFindings(fn, {
+      'NIST.800.53.R5-LambdaInsideVPC':
+        'API Lambdas reach only DynamoDB (and later Step Functions) over AWS public endpoints with IAM auth; a VPC would add NAT/endpoint cost with no data-plane access to protect.',
+      'HIPAA.Security-LambdaInsideVPC':
+        'API Lambdas reach only DynamoDB (and later Step Functions) over AWS public endpoints with IAM auth; a VPC would add NAT/endpoint cost with no data-plane access to protect.',
+      'cfn-guard:lambda_inside_vpc_check':
+        'API Lambdas reach only DynamoDB (and later Step Functions) over AWS public endpoints with IAM auth; a VPC would add NAT/endpoint cost with no data-plane access to protect.',
+      'NIST.800.53.R5-LambdaDLQ':
+        'Invoked synchronously by API Gateway only; a DLQ receives failed asynchronous invocations, of which there are none. Failures are answered to the caller as problem+json and logged.',
+      'HIPAA.Security-LambdaDLQ':
+        'Invoked synchronously by API Gateway only; a DLQ receives failed asynchronous invocations, of which there are none. Failures are answered to the caller as problem+json and logged.',
+    });
+    return { fn, role };
+  }
+
+  private grantStateTable(group: RouteGroup, role: ManagedPolicyRole, props: ApiFunctionsProps): void {
+    // Explicit statements rather than table.grant(): that one adds `<table>/index/*` for every action.
+    const actions = STATE_TABLE_ACTIONS[group];
+    const itemActions = actions.filter((action) => action !== 'dynamodb:Query');
+    if (itemActions.length) {
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: itemActions, resources: [props.stateTable.tableArn] }));
+    }
+    if (actions.includes('dynamodb:Query')) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['dynamodb:Query'],
+          resources: [props.stateTable.tableArn, ...indexArns(props.stateTable, STATE_TABLE_KEYS)],
+        }),
+      );
+    }
+  }
+}
+
+/** `clusters` → `Clusters`: construct ids of the groups. */
+export function pascalCase(name: string): string {
+  return name.replace(/(^|[-_])(\w)/g, (_, __, letter: string) => letter.toUpperCase());
+}

@@ -1,0 +1,82 @@
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { PlatformConfig } from '../config/platform-config';
+import { ApiFunctions } from './api-functions';
+import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
+import { ApiWebAcl } from './api-web-acl';
+import { ControlPlaneKey } from './control-plane-key';
+import { ControlPlaneRestApi } from './rest-api';
+import { StateTables } from './state-tables';
+import { TableBackup } from './table-backup';
+
+export interface ControlPlaneStackProps extends StackProps {
+  /** The platform configuration (validated by `loadPlatformConfig`); bundled into the API functions. */
+  readonly config: PlatformConfig;
+
+  /**
+   * The provisioning workflow the clusters function starts.
+   *
+   * @default - none yet: no function may start an execution
+   */
+  readonly stateMachine?: IStateMachine;
+
+  /**
+   * Whether this stack sets API Gateway's account-level CloudWatch role (needed for execution
+   * logging). Turn it off where the account setting is managed elsewhere (e.g. a landing zone).
+   *
+   * @default true
+   */
+  readonly manageApiGatewayAccountRole?: boolean;
+}
+
+/**
+ * SICI's control plane: the REST API (API Gateway, AWS_IAM, WAF) in front of one Lambda per route
+ * group, over the state and audit tables (DynamoDB, KMS, PITR, AWS Backup). The provisioning
+ * workflow joins it later through `stateMachine`.
+ */
+export class ControlPlaneStack extends Stack {
+  public readonly key: ControlPlaneKey;
+  public readonly tables: StateTables;
+  public readonly backup: TableBackup;
+  public readonly functions: ApiFunctions;
+  public readonly restApi: ControlPlaneRestApi;
+  public readonly webAcl: ApiWebAcl;
+
+  constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
+    super(scope, id, {
+      description: 'SICI (Starburst Infrastructure & Control Interface): control plane API and state',
+      ...props,
+    });
+
+    this.key = new ControlPlaneKey(this, 'Key');
+    const encryptionKey = this.key.key;
+
+    this.tables = new StateTables(this, 'Tables', { encryptionKey });
+    this.backup = new TableBackup(this, 'Backup', {
+      tables: [this.tables.stateTable, this.tables.auditTable],
+      encryptionKey,
+    });
+
+    this.functions = new ApiFunctions(this, 'ApiFunctions', {
+      config: props.config,
+      stateTable: this.tables.stateTable,
+      auditTable: this.tables.auditTable,
+      encryptionKey,
+      stateMachine: props.stateMachine,
+    });
+
+    const accountLoggingRole =
+      props.manageApiGatewayAccountRole === false ? undefined : new ApiGatewayLoggingRole(this, 'ApiGatewayLoggingRole');
+    this.restApi = new ControlPlaneRestApi(this, 'RestApi', {
+      functions: this.functions.functions,
+      encryptionKey,
+      accountLoggingRole,
+    });
+    this.webAcl = new ApiWebAcl(this, 'WebAcl', { stage: this.restApi.api.deploymentStage, encryptionKey });
+
+    new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the SICI REST API (SigV4)', value: this.restApi.url });
+    new CfnOutput(this, 'StateTableName', { description: 'The state table', value: this.tables.stateTable.tableName });
+    new CfnOutput(this, 'AuditTableName', { description: 'The audit table', value: this.tables.auditTable.tableName });
+  }
+}
