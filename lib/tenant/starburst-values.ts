@@ -1,0 +1,449 @@
+import type { TierConfig } from '../config/platform-config';
+import { catalogName, type TenantDatasource, type TenantSpec } from '../contract/tenant-spec';
+
+/**
+ * The Helm values of a tenant's query engine, as a pure function of its TenantSpec and tier: no
+ * aws-cdk-lib, no tokens, no I/O. One shape per engine: the licensed Starburst Enterprise chart
+ * (`starburst-enterprise`) or the open-source Trino chart (`trinodb/charts`, chart `trino`).
+ */
+
+/** Kubernetes names shared by the values, the manifests and the IAM wiring of a tenant. */
+export const ENGINE_NAMESPACE = 'starburst';
+export const ENGINE_SERVICE_ACCOUNT = 'starburst';
+/** Node label that pins coordinator and worker pods to their own managed node groups. */
+export const NODE_ROLE_LABEL = 'sici.io/node-role';
+/** Kubernetes secret (synced from Secrets Manager by the Secrets Store CSI driver) holding the ingest token. */
+export const INGEST_TOKEN_K8S_SECRET = 'sici-ingest-token';
+export const INGEST_TOKEN_SECRET_PROVIDER_CLASS = 'sici-ingest-token';
+export const INGEST_TOKEN_ENV = 'SICI_INGEST_TOKEN';
+const INGEST_TOKEN_MOUNT_PATH = '/mnt/sici/ingest-token';
+/** HTTP port of the coordinator inside the cluster; TLS ends at the internal load balancer. */
+export const COORDINATOR_HTTP_PORT = 8080;
+
+// ---- Sizing ----------------------------------------------------------------------------------
+
+/** Resources of one engine pod (coordinator or worker), which gets a node of its own. */
+export interface PodSizing {
+  /** CPU request and limit, in millicores. */
+  readonly cpuMillis: number;
+  /** Container memory request and limit, in MiB. */
+  readonly containerMemoryMiB: number;
+  /** JVM maximum heap (`-Xmx`), in MiB: about 80% of the container memory. */
+  readonly heapMiB: number;
+  /** `query.max-memory-per-node`, in MiB. */
+  readonly queryMaxMemoryPerNodeMiB: number;
+  /** `memory.heap-headroom-per-node`, in MiB. */
+  readonly heapHeadroomPerNodeMiB: number;
+}
+
+const MIB_PER_GIB = 1024;
+/** Share of the container memory given to the JVM heap; the rest is metaspace, threads, direct buffers and the OS. */
+export const HEAP_SHARE = 0.8;
+/** Trino's own defaults (30% of heap) for headroom; query memory takes half the heap, so the two stay at 80% of it. */
+const HEAP_HEADROOM_SHARE = 0.3;
+const QUERY_MEMORY_SHARE = 0.5;
+
+/**
+ * Sizes the pod that runs alone on a node of the given size. What is held back is the kubelet's
+ * reservation (EKS sets about 255 MiB + 11 MiB per pod slot), the gap between nominal and usable
+ * instance memory, and the DaemonSets every node runs (VPC CNI, kube-proxy, Pod Identity agent,
+ * CloudWatch agent, Fluent Bit, Secrets Store CSI driver): 1.5 GiB plus 7.5% of the memory, and
+ * 1 vCPU plus 25 millicores per vCPU.
+ */
+export function podSizing(node: { vcpu: number; memoryGiB: number }): PodSizing {
+  const nodeMemoryMiB = node.memoryGiB * MIB_PER_GIB;
+  const reservedMiB = 1536 + 0.075 * nodeMemoryMiB;
+  const containerMemoryMiB = Math.floor((nodeMemoryMiB - reservedMiB) / 256) * 256;
+  const cpuMillis = node.vcpu * 1000 - (1000 + 25 * node.vcpu);
+  if (containerMemoryMiB < 2048 || cpuMillis < 1000) {
+    throw new Error(`A node of ${node.vcpu} vCPU and ${node.memoryGiB} GiB is too small for a Trino pod`);
+  }
+  const heapMiB = Math.floor(containerMemoryMiB * HEAP_SHARE);
+  return {
+    cpuMillis,
+    containerMemoryMiB,
+    heapMiB,
+    queryMaxMemoryPerNodeMiB: Math.floor(heapMiB * QUERY_MEMORY_SHARE),
+    heapHeadroomPerNodeMiB: Math.floor(heapMiB * HEAP_HEADROOM_SHARE),
+  };
+}
+
+// ---- Catalogs --------------------------------------------------------------------------------
+
+/** Trino catalog properties of one datasource: Hive or Iceberg over native S3 with a Glue metastore in the data owner's account. */
+export function catalogProperties(ds: TenantDatasource): Record<string, string> {
+  const connector = ds.type === 's3-iceberg' ? 'iceberg' : 'hive';
+  const readOnly = ds.accessMode === 'read-only';
+  return {
+    'connector.name': connector,
+    ...(connector === 'iceberg' ? { 'iceberg.catalog.type': 'glue' } : { 'hive.metastore': 'glue' }),
+    // Connector-level security as a second fence behind the system access control rules.
+    [`${connector}.security`]: readOnly ? 'read-only' : 'allow-all',
+    'hive.metastore.glue.region': ds.region,
+    'hive.metastore.glue.catalogid': ds.externalAccountId,
+    'hive.metastore.glue.iam-role': ds.roleArn,
+    'hive.metastore.glue.external-id': ds.externalId,
+    'fs.native-s3.enabled': 'true',
+    's3.region': ds.region,
+    's3.iam-role': ds.roleArn,
+    's3.external-id': ds.externalId,
+  };
+}
+
+/** Renders a Java properties file; values here never contain newlines (the spec's schemas forbid them). */
+export function renderProperties(properties: Record<string, string>): string {
+  return Object.entries(properties)
+    .map(([key, value]) => `${key}=${value}`)
+    .join('\n')
+    .concat('\n');
+}
+
+/** One catalog per datasource, named after its id. */
+export function catalogs(spec: TenantSpec): Record<string, string> {
+  return Object.fromEntries(spec.datasources.map((ds) => [catalogName(ds.id), renderProperties(catalogProperties(ds))]));
+}
+
+// ---- Access control (Trino file-based system access control) -----------------------------------
+
+export interface CatalogRule {
+  group?: string;
+  catalog?: string;
+  allow: 'all' | 'read-only' | 'none';
+}
+export interface SchemaRule {
+  group?: string;
+  catalog?: string;
+  schema?: string;
+  owner: boolean;
+}
+export type TablePrivilege = 'SELECT' | 'INSERT' | 'DELETE' | 'UPDATE' | 'OWNERSHIP' | 'GRANT_SELECT';
+export interface TableRule {
+  group?: string;
+  catalog?: string;
+  schema?: string;
+  table?: string;
+  privileges: TablePrivilege[];
+}
+export interface QueryRule {
+  group?: string;
+  allow: Array<'execute' | 'kill' | 'view'>;
+}
+/** The `rules.json` document: rules apply in order, first match wins, and the last rule of each list denies. */
+export interface AccessControlRules {
+  catalogs: CatalogRule[];
+  schemas: SchemaRule[];
+  tables: TableRule[];
+  queries: QueryRule[];
+}
+
+const READ_WRITE_PRIVILEGES: TablePrivilege[] = ['SELECT', 'INSERT', 'DELETE', 'UPDATE', 'OWNERSHIP'];
+
+/** A Java regular expression that matches exactly the given names. */
+function exactly(names: string[]): string {
+  return names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+}
+
+/**
+ * The team's groups get their own catalogs (read-only or read-write per datasource) and read-only
+ * access to the `system` catalog, which Trino clients query for metadata; everything else, for
+ * everyone, is denied.
+ */
+export function accessControlRules(spec: TenantSpec): AccessControlRules {
+  const group = exactly(spec.accessGroups);
+  const byMode = (mode: TenantDatasource['accessMode']) =>
+    spec.datasources.filter((ds) => ds.accessMode === mode).map((ds) => catalogName(ds.id));
+  const readOnly = byMode('read-only');
+  const readWrite = byMode('read-write');
+
+  const catalogRules: CatalogRule[] = [];
+  const schemaRules: SchemaRule[] = [];
+  const tableRules: TableRule[] = [];
+  if (readWrite.length > 0) {
+    catalogRules.push({ group, catalog: exactly(readWrite), allow: 'all' });
+    schemaRules.push({ group, catalog: exactly(readWrite), schema: '.*', owner: true });
+    tableRules.push({ group, catalog: exactly(readWrite), privileges: READ_WRITE_PRIVILEGES });
+  }
+  if (readOnly.length > 0) {
+    catalogRules.push({ group, catalog: exactly(readOnly), allow: 'read-only' });
+    tableRules.push({ group, catalog: exactly(readOnly), privileges: ['SELECT'] });
+  }
+  catalogRules.push({ group, catalog: 'system', allow: 'read-only' });
+  tableRules.push({ group, catalog: 'system', privileges: ['SELECT'] });
+
+  return {
+    catalogs: [...catalogRules, { allow: 'none' }],
+    schemas: [...schemaRules, { owner: false }],
+    tables: [...tableRules, { privileges: [] }],
+    queries: [{ group, allow: ['execute', 'kill', 'view'] }, { allow: [] }],
+  };
+}
+
+// ---- Event listener --------------------------------------------------------------------------
+
+/**
+ * Trino's http event listener posting completed queries to the ingest route. The token is an
+ * environment variable from a Kubernetes secret synced from Secrets Manager, so it appears in
+ * neither the values nor the CloudFormation template.
+ */
+export function eventListenerProperties(spec: TenantSpec): Record<string, string> {
+  return {
+    'event-listener.name': 'http',
+    'http-event-listener.connect-ingest-uri': spec.ingest.endpoint,
+    'http-event-listener.log-created': 'false',
+    'http-event-listener.log-completed': 'true',
+    'http-event-listener.log-split': 'false',
+    'http-event-listener.connect-http-headers': `Authorization:Bearer \${ENV:${INGEST_TOKEN_ENV}}`,
+    'http-event-listener.connect-retry-count': '5',
+  };
+}
+
+// ---- Chart values ----------------------------------------------------------------------------
+
+/** What the Helm release needs: the pinned chart, the values, and the in-cluster service the load balancer targets. */
+export interface EngineRelease {
+  readonly chart: string;
+  readonly repository: string;
+  readonly version: string;
+  readonly release: string;
+  readonly namespace: string;
+  readonly values: Record<string, unknown>;
+  /** ClusterIP service of the coordinator, port `COORDINATOR_HTTP_PORT`. */
+  readonly serviceName: string;
+}
+
+export interface EngineValuesInput {
+  readonly spec: TenantSpec;
+  /** The tier's node sizes and worker count, from platform config. */
+  readonly tier: TierConfig;
+}
+
+/** Values for the engine the spec is pinned to. */
+export function engineRelease(input: EngineValuesInput): EngineRelease {
+  switch (input.spec.engine.kind) {
+    case 'starburst':
+      return starburstEnterpriseRelease(input);
+    case 'trino':
+      return trinoRelease(input);
+  }
+}
+
+const mib = (value: number) => `${value}Mi`;
+/** Trino data sizes: `MB` is 2^20 bytes. */
+const mb = (value: number) => `${value}MB`;
+
+function memoryProperties(sizing: PodSizing): Record<string, string> {
+  return {
+    'query.max-memory-per-node': mb(sizing.queryMaxMemoryPerNodeMiB),
+    'memory.heap-headroom-per-node': mb(sizing.heapHeadroomPerNodeMiB),
+  };
+}
+
+/** TLS ends at the load balancer; Trino builds the URLs it returns to clients from X-Forwarded-Proto/Host. */
+const FORWARDED_PROPERTIES = { 'http-server.process-forwarded': 'true' };
+
+/** Cluster-wide memory limit of one query: the query memory of every worker. */
+function queryMaxMemory(tier: TierConfig, worker: PodSizing): string {
+  return mb(worker.queryMaxMemoryPerNodeMiB * tier.worker.count);
+}
+
+export function jvmConfig(heapMiB: number): string {
+  return [
+    '-server',
+    `-Xmx${heapMiB}M`,
+    '-XX:+UseG1GC',
+    '-XX:G1HeapRegionSize=32M',
+    '-XX:+ExplicitGCInvokesConcurrent',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-XX:-OmitStackTraceInFastThrow',
+    '-XX:ReservedCodeCacheSize=512M',
+    '-XX:PerMethodTrapLimit=100',
+    '-XX:PerBytecodeTrapLimit=100',
+    '-XX:+EnableDynamicAgentLoading',
+    '-Djdk.attach.allowAttachSelf=true',
+    '-Djdk.nio.maxCachedBufferSize=2000000',
+    '-Dfile.encoding=UTF-8',
+  ]
+    .join('\n')
+    .concat('\n');
+}
+
+const podSecurityContext = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  fsGroup: 1000,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+function containerSecurityContext(readOnlyRootFilesystem: boolean) {
+  return {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem,
+    capabilities: { drop: ['ALL'] },
+  };
+}
+
+/** The CSI volume that makes the driver sync the ingest token into `INGEST_TOKEN_K8S_SECRET`. */
+const ingestTokenCsiVolume = {
+  csi: {
+    driver: 'secrets-store.csi.k8s.io',
+    readOnly: true,
+    volumeAttributes: { secretProviderClass: INGEST_TOKEN_SECRET_PROVIDER_CLASS },
+  },
+};
+
+const ingestTokenEnvFrom = [{ secretRef: { name: INGEST_TOKEN_K8S_SECRET } }];
+
+function nodeSelector(role: 'coordinator' | 'worker') {
+  return { [NODE_ROLE_LABEL]: role };
+}
+
+function resources(sizing: PodSizing) {
+  const amounts = { cpu: `${sizing.cpuMillis}m`, memory: mib(sizing.containerMemoryMiB) };
+  return { requests: amounts, limits: amounts };
+}
+
+function trinoRelease({ spec, tier }: EngineValuesInput): EngineRelease {
+  const coordinator = podSizing(tier.coordinator);
+  const worker = podSizing(tier.worker);
+  const rules = accessControlRules(spec);
+  const release = 'trino';
+
+  const scratchVolumes = [
+    { name: 'data', emptyDir: {} },
+    { name: 'tmp', emptyDir: {} },
+    { name: 'ingest-token', ...ingestTokenCsiVolume },
+  ];
+  const scratchMounts = [
+    { name: 'data', mountPath: '/data/trino' },
+    { name: 'tmp', mountPath: '/tmp' },
+    { name: 'ingest-token', mountPath: INGEST_TOKEN_MOUNT_PATH, readOnly: true },
+  ];
+  const node = (role: 'coordinator' | 'worker', sizing: PodSizing) => ({
+    jvm: { maxHeapSize: `${sizing.heapMiB}M` },
+    config: {
+      memory: { heapHeadroomPerNode: mb(sizing.heapHeadroomPerNodeMiB) },
+      query: { maxMemoryPerNode: mb(sizing.queryMaxMemoryPerNodeMiB) },
+      ...(role === 'coordinator' ? { nodeScheduler: { includeCoordinator: false } } : {}),
+    },
+    resources: resources(sizing),
+    nodeSelector: nodeSelector(role),
+    additionalVolumes: scratchVolumes,
+    additionalVolumeMounts: scratchMounts,
+  });
+
+  return {
+    chart: spec.engine.chart.name,
+    repository: spec.engine.chart.repository,
+    version: spec.engine.chart.version,
+    release,
+    namespace: ENGINE_NAMESPACE,
+    // The chart names the service after the release when the release name starts with the chart name.
+    serviceName: release,
+    values: {
+      image: {
+        repository: spec.engine.image.repository,
+        tag: spec.engine.image.tag,
+        digest: spec.engine.image.digest,
+        pullPolicy: 'IfNotPresent',
+      },
+      server: {
+        workers: tier.worker.count,
+        node: { environment: `sici_${spec.environment}` },
+        config: { query: { maxMemory: queryMaxMemory(tier, worker) } },
+      },
+      additionalConfigProperties: Object.entries(FORWARDED_PROPERTIES).map(([key, value]) => `${key}=${value}`),
+      accessControl: {
+        type: 'configmap',
+        refreshPeriod: '60s',
+        configFile: 'rules.json',
+        rules: { 'rules.json': JSON.stringify(rules, null, 2) },
+      },
+      eventListenerProperties: Object.entries(eventListenerProperties(spec)).map(([key, value]) => `${key}=${value}`),
+      catalogs: catalogs(spec),
+      envFrom: ingestTokenEnvFrom,
+      securityContext: podSecurityContext,
+      containerSecurityContext: containerSecurityContext(true),
+      service: { type: 'ClusterIP', port: COORDINATOR_HTTP_PORT },
+      serviceAccount: { create: false, name: ENGINE_SERVICE_ACCOUNT },
+      ingress: { enabled: false },
+      coordinator: node('coordinator', coordinator),
+      worker: node('worker', worker),
+    },
+  };
+}
+
+function starburstEnterpriseRelease({ spec, tier }: EngineValuesInput): EngineRelease {
+  const coordinator = podSizing(tier.coordinator);
+  const worker = podSizing(tier.worker);
+  const rules = accessControlRules(spec);
+  const serviceName = 'starburst';
+  const etc = '/usr/lib/starburst/etc';
+
+  const node = (role: 'coordinator' | 'worker', sizing: PodSizing) => ({
+    resources: {
+      memory: mib(sizing.containerMemoryMiB),
+      requests: { cpu: `${sizing.cpuMillis}m` },
+      limits: { cpu: `${sizing.cpuMillis}m` },
+    },
+    // The chart derives its own JVM and memory settings from these; the explicit jvm.config and
+    // properties below pin the same plan so that both charts run with identical memory arithmetic.
+    nodeMemoryHeadroom: mib(sizing.containerMemoryMiB - Math.ceil(sizing.heapMiB / HEAP_SHARE)),
+    heapSizePercentage: Math.round(HEAP_SHARE * 100),
+    heapHeadroomPercentage: Math.round(HEAP_HEADROOM_SHARE * 100),
+    additionalProperties: renderProperties({
+      ...memoryProperties(sizing),
+      ...FORWARDED_PROPERTIES,
+      'query.max-memory': queryMaxMemory(tier, worker),
+    }),
+    envFrom: ingestTokenEnvFrom,
+    nodeSelector: nodeSelector(role),
+    etcFiles: {
+      'jvm.config': jvmConfig(sizing.heapMiB),
+      ...(role === 'coordinator'
+        ? {
+            properties: {
+              'access-control.properties': renderProperties({
+                'access-control.name': 'file',
+                'security.config-file': `${etc}/rules.json`,
+                'security.refresh-period': '60s',
+              }),
+              'event-listener.properties': renderProperties(eventListenerProperties(spec)),
+            },
+            other: { 'rules.json': JSON.stringify(rules, null, 2) },
+          }
+        : {}),
+    },
+  });
+
+  return {
+    chart: spec.engine.chart.name,
+    repository: spec.engine.chart.repository,
+    version: spec.engine.chart.version,
+    release: 'starburst',
+    namespace: ENGINE_NAMESPACE,
+    serviceName,
+    values: {
+      image: {
+        repository: spec.engine.image.repository,
+        // A tag with a digest pins the image: the runtime pulls `repository@sha256:...`.
+        tag: `${spec.engine.image.tag}@${spec.engine.image.digest}`,
+        pullPolicy: 'IfNotPresent',
+      },
+      environment: `sici_${spec.environment}`,
+      expose: {
+        type: 'clusterIp',
+        clusterIp: { name: serviceName, ports: { http: { port: COORDINATOR_HTTP_PORT } } },
+      },
+      serviceAccountName: ENGINE_SERVICE_ACCOUNT,
+      securityContext: podSecurityContext,
+      // SEP writes its launcher state and logs below its install directory, so its root file system stays writable.
+      containerSecurityContext: containerSecurityContext(false),
+      additionalVolumes: [{ path: INGEST_TOKEN_MOUNT_PATH, volume: ingestTokenCsiVolume }],
+      catalogs: catalogs(spec),
+      coordinator: node('coordinator', coordinator),
+      worker: { ...node('worker', worker), replicas: tier.worker.count, autoscaling: { enabled: false } },
+    },
+  };
+}
