@@ -1,0 +1,62 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { Problem } from './api';
+import { ROUTES } from './routes';
+
+/** The OpenAPI 3.1 document of SICI's API, generated from the route table and its zod schemas. */
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request: a body, query string, header or path parameter does not match its schema',
+  403: 'Not authenticated (unknown principal), not allowed (admin route), or not entitled (tier, environment, quota)',
+  404: 'Does not exist, or belongs to another team',
+  405: 'The path does not take this method',
+  409: 'Conflicts with the current state (e.g. a job already in flight)',
+  413: 'Body larger than 64 KiB',
+  415: 'Body is not application/json',
+  422: 'Idempotency-Key reused with a different request',
+};
+
+export function openApiDocument(version: string) {
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'sigv4', {
+    type: 'apiKey',
+    name: 'Authorization',
+    in: 'header',
+    description: 'AWS Signature Version 4 (service execute-api), as API Gateway AWS_IAM authorization requires.',
+  });
+  for (const route of ROUTES) {
+    const errors = [400, 403, ...('body' in route ? [413, 415] : []), ...route.errors].sort();
+    registry.registerPath({
+      operationId: route.operationId,
+      method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete',
+      path: route.path,
+      summary: route.summary,
+      tags: [route.group],
+      security: [{ sigv4: [] }],
+      request: {
+        ...('params' in route ? { params: route.params } : {}),
+        ...('query' in route ? { query: route.query } : {}),
+        ...('idempotent' in route ? { headers: z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional() }) } : {}),
+        ...('body' in route ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+      },
+      responses: {
+        [route.success.status]: {
+          description: route.success.description,
+          ...(route.success.status === 202 ? { headers: { Location: { schema: { type: 'string' }, description: 'The job to follow' } } } : {}),
+          content: { 'application/json': { schema: route.success.schema } },
+        },
+        ...Object.fromEntries(
+          [...new Set(errors)].map((status) => [status, { description: ERROR_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: Problem } } }]),
+        ),
+      },
+    });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'SICI API',
+      version,
+      description: 'Starburst Infrastructure & Control Interface: governed, dedicated Starburst clusters for application teams.',
+    },
+  });
+}
