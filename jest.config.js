@@ -3,7 +3,8 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Type checking runs once in `npm test` through `tsc`; ts-jest only transpiles, which keeps the suite fast.
-  transform: { '^.+\\.ts$': 'ts-jest' },
-  testTimeout: 120000,
+  // Type checking runs once for the whole project in `npm test` (tsc); ts-jest only transpiles.
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  testTimeout: 300000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
