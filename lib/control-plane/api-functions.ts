@@ -201,7 +201,7 @@ export class ApiFunctions extends Construct {
 
     acknowledgeFindings(role, {
       'AwsSolutions-IAM5[Resource::*]':
-        'Resource '*' is only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource-level permissions; DynamoDB, KMS and logs statements name the table, index, key and log group ARNs.',
+        "Resource '*' is only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource-level permissions; DynamoDB, KMS and logs statements name the table, index, key and log group ARNs.",
     });
     acknowledgeFindings(fn, {
       'NIST.800.53.R5-LambdaInsideVPC':

@@ -214,14 +214,21 @@ export interface GatewayProblem {
   /** The last segment of the problem's `type` URI. */
   readonly slug: string;
   readonly title: string;
+  /** A fixed detail; by default the gateway's own message (`$context.error.message`). */
+  readonly detail?: string;
 }
 
 const unauthenticated = { slug: 'unauthenticated', title: 'Not authenticated' };
 
 /** The gateway errors SICI answers, with the slugs the Lambdas use for the same situations. */
 export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
-  // Unsigned request, or a method/path that is not a route: API Gateway cannot tell them apart.
-  { type: ResponseType.MISSING_AUTHENTICATION_TOKEN, status: 403, ...unauthenticated },
+  // Unsigned request, or a method/path that is not a route: API Gateway answers both alike.
+  {
+    type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    status: 403,
+    ...unauthenticated,
+    detail: 'The request carries no AWS SigV4 signature, or its method and path are not a route of this API.',
+  },
   { type: ResponseType.INVALID_SIGNATURE, status: 403, ...unauthenticated },
   { type: ResponseType.EXPIRED_TOKEN, status: 403, ...unauthenticated },
   { type: ResponseType.UNAUTHORIZED, status: 401, ...unauthenticated },
@@ -236,7 +243,7 @@ export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
   { type: ResponseType.QUOTA_EXCEEDED, status: 429, slug: 'throttled', title: 'Too many requests' },
   { type: ResponseType.INTEGRATION_TIMEOUT, status: 504, slug: 'timeout', title: 'Timed out' },
   { type: ResponseType.INTEGRATION_FAILURE, status: 502, slug: 'internal', title: 'Internal error' },
-  { type: ResponseType.DEFAULT_4XX, slug: 'bad-request', title: 'Request refused' },
+  { type: ResponseType.DEFAULT_4XX, slug: 'request-refused', title: 'Request refused' },
   { type: ResponseType.DEFAULT_5XX, slug: 'internal', title: 'Internal error' },
 ];
 
@@ -249,7 +256,7 @@ export function problemTemplate(problem: GatewayProblem): string {
     `"type":"${GATEWAY_PROBLEM_TYPE_BASE}${problem.slug}"`,
     `"title":"${problem.title}"`,
     ...(problem.status === undefined ? [] : [`"status":${problem.status}`]),
-    '"detail":$context.error.messageString',
+    problem.detail === undefined ? '"detail":$context.error.messageString' : `"detail":${JSON.stringify(problem.detail)}`,
     '"requestId":"$context.requestId"',
   ];
   return `{${members.join(',')}}`;
