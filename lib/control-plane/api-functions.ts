@@ -105,10 +105,12 @@ export interface ApiFunctionsProps {
  * need. See `STATE_TABLE_ACTIONS`, `AUDITING_GROUPS` and `WORKFLOW_GROUPS`.
  *
  * Bundling: Node.js 24 on arm64, minified CommonJS, external source maps without sources
- * (readable stack traces via `--enable-source-maps`, small zip). The AWS SDK is bundled, not
- * taken from the runtime: the handlers are tested against the SDK version pinned in
- * package-lock.json, and the runtime's copy changes when AWS updates it; tree-shaken and
- * minified, the SDK clients used here cost little.
+ * (readable stack traces via `--enable-source-maps`; the map is read only by Node, never served).
+ * The AWS SDK v3 is bundled rather than taken from the runtime (nothing is external): the
+ * handlers are tested against the SDK version pinned in package-lock.json, while the runtime's
+ * copy is whatever version AWS last installed, and a single tree-shaken file loads without the
+ * runtime's module resolution across hundreds of SDK files. The cost is about 0.6 MB of
+ * minified code per function (about 1.1 MB with the SDK, 0.5 MB without; zip about 0.6 MB).
  */
 export class ApiFunctions extends Construct {
   /** The function of each route group. */

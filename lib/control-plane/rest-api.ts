@@ -126,6 +126,9 @@ export class ControlPlaneRestApi extends Construct {
       },
     });
 
+    // RestApi adds an output of its own; the stack outputs the URL once, as ApiUrl.
+    this.api.node.tryRemoveChild('Endpoint');
+
     // Execution logs: API Gateway would create this group itself, unencrypted and kept forever.
     this.executionLogGroup = new LogGroup(this, 'ExecutionLogs', {
       logGroupName: `${EXECUTION_LOG_GROUP_PREFIX}${this.api.restApiId}/${stageName}`,

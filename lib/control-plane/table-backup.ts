@@ -1,4 +1,5 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Schedule } from 'aws-cdk-lib/aws-events';
 import { BackupPlan, BackupPlanRule, BackupResource, BackupVault } from 'aws-cdk-lib/aws-backup';
 import { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { IKey } from 'aws-cdk-lib/aws-kms';
@@ -15,7 +16,8 @@ export interface TableBackupProps {
   /**
    * The plan's rules.
    *
-   * @default daily backups kept 35 days and monthly backups kept one year
+   * @default daily backups kept 35 days and monthly backups kept one year (warm storage: cold
+   * storage of DynamoDB backups needs the account's advanced DynamoDB backup opt-in)
    */
   readonly rules?: BackupPlanRule[];
 
@@ -46,8 +48,16 @@ export class TableBackup extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.plan = new BackupPlan(this, 'Plan', {
+      backupPlanName: `${Stack.of(this).stackName}-tables`,
       backupVault: this.vault,
-      backupPlanRules: props.rules ?? [BackupPlanRule.daily(), BackupPlanRule.monthly1Year()],
+      backupPlanRules: props.rules ?? [
+        BackupPlanRule.daily(),
+        new BackupPlanRule({
+          ruleName: 'Monthly1Year',
+          scheduleExpression: Schedule.cron({ day: '1', hour: '5', minute: '0' }),
+          deleteAfter: Duration.days(365),
+        }),
+      ],
     });
     const selection = this.plan.addSelection('Tables', {
       resources: props.tables.map((table) => BackupResource.fromDynamoDbTable(table)),
