@@ -1,4 +1,4 @@
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
 import {
@@ -55,28 +55,36 @@ export async function startLocalDynamoDB(options: LocalDynamoDBOptions = {}): Pr
     return { [keys.partitionKey]: item[keys.partitionKey], [keys.sortKey]: item[keys.sortKey] };
   };
 
+  // dynalite's own request handler serves every operation it has, in this server, without a
+  // second hop; TransactWriteItems is applied through dynalite's port, outside the write queue.
+  const dynaliteHandler = backend.listeners('request')[0] as (req: IncomingMessage, res: ServerResponse) => void;
   const writes = new WriteSerializer();
-  const front = createServer(async (req, res) => {
-    const body = await readBody(req);
+  const front = createServer((req, res) => {
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
     if (operation === 'TransactWriteItems') {
-      const input = JSON.parse(body.toString('utf8')) as { TransactItems: TransactWriteItem[] };
-      try {
-        await writes.run(() => transactWriteItems(backendClient, input.TransactItems, keyOf));
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
-      } catch (error) {
-        const payload =
-          error instanceof TransactionCanceled
-            ? { __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException', message: error.message, CancellationReasons: error.reasons }
-            : { __type: 'com.amazon.coral.validate#ValidationException', message: (error as Error).message };
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(payload));
-      }
-      return;
+      void readBody(req).then((body) => writes.run(() => transactWrite(body, res)));
+    } else if (WRITE_OPERATIONS.has(operation)) {
+      void writes.run(() => new Promise<void>((done) => {
+        res.once('close', done);
+        dynaliteHandler(req, res);
+      }));
+    } else {
+      dynaliteHandler(req, res);
     }
-    const forward = () => proxy(req, body, backendPort, res);
-    if (WRITE_OPERATIONS.has(operation)) await writes.run(forward);
-    else await forward();
   });
+  const transactWrite = async (body: Buffer, res: ServerResponse) => {
+    const input = JSON.parse(body.toString('utf8')) as { TransactItems: TransactWriteItem[] };
+    try {
+      await transactWriteItems(backendClient, input.TransactItems, keyOf);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
+    } catch (error) {
+      const payload =
+        error instanceof TransactionCanceled
+          ? { __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException', message: error.message, CancellationReasons: error.reasons }
+          : { __type: 'com.amazon.coral.validate#ValidationException', message: (error as Error).message };
+      res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(payload));
+    }
+  };
   await listen(front);
   const endpoint = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_DYNAMODB_CREDENTIALS });
@@ -144,23 +152,5 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
-  });
-}
-
-function proxy(req: IncomingMessage, body: Buffer, port: number, res: import('node:http').ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const upstream = httpRequest(
-      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 500, answer.headers);
-        answer.pipe(res);
-        answer.on('end', () => resolve());
-      },
-    );
-    upstream.on('error', (error) => {
-      res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify({ __type: 'InternalFailure', message: error.message }));
-      resolve();
-    });
-    upstream.end(body);
   });
 }

@@ -1,4 +1,4 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { Hash } from '@smithy/hash-node';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { timingSafeEqual } from 'node:crypto';
@@ -11,6 +11,9 @@ import { timingSafeEqual } from 'node:crypto';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_SERVICE = 'execute-api';
+/** SHA-256 on Node's native crypto, for signing and verifying. */
+export const nativeSha256 = Hash.bind(null, 'sha256');
+
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 
 export interface LocalIdentity {
@@ -63,7 +66,7 @@ export async function verifySigV4(
     service,
     region,
     credentials: { accessKeyId, secretAccessKey: identity.secretAccessKey },
-    sha256: Sha256,
+    sha256: nativeSha256,
     applyChecksum: false,
   });
   const expected = await signer.sign(

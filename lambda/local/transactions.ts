@@ -15,8 +15,8 @@ import {
  * conditions hold and every write lands, or nothing changes and the caller gets a
  * `TransactionCanceledException` with one `CancellationReasons` entry per item.
  *
- * Writes are applied one by one with `ReturnValues: ALL_OLD` and undone in reverse order when a
- * condition fails. Every write through the local endpoint is serialized (see `WriteSerializer`),
+ * Writes are applied together with `ReturnValues: ALL_OLD`, and the ones that landed are undone
+ * when any condition fails. Every write through the local endpoint is serialized (see `WriteSerializer`),
  * so no other write interleaves with a transaction; a concurrent read may see it half applied,
  * which is the one difference from AWS and does not matter to SICI's readers.
  */
@@ -40,19 +40,17 @@ export async function transactWriteItems(
   items: TransactWriteItem[],
   keyOf: (tableName: string, item: Record<string, AttributeValue>) => Key,
 ): Promise<void> {
-  const undos: Undo[] = [];
-  for (const [index, item] of items.entries()) {
-    try {
-      undos.push(await applyOne(client, item, keyOf));
-    } catch (error) {
-      for (const undo of undos.reverse()) await undo();
-      const failed: CancellationReason =
-        error instanceof ConditionalCheckFailedException
-          ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
-          : { Code: 'ValidationError', Message: (error as Error).message };
-      throw new TransactionCanceled(items.map((_, i) => (i === index ? failed : { Code: 'None' })));
-    }
-  }
+  // Items of one transaction name distinct items (DynamoDB's rule), so they can be applied together.
+  const results = await Promise.allSettled(items.map((item) => applyOne(client, item, keyOf)));
+  if (results.every((result) => result.status === 'fulfilled')) return;
+  for (const result of results) if (result.status === 'fulfilled') await result.value();
+  throw new TransactionCanceled(results.map((result) => (result.status === 'fulfilled' ? { Code: 'None' } : cancellationReason(result.reason))));
+}
+
+function cancellationReason(error: unknown): CancellationReason {
+  return error instanceof ConditionalCheckFailedException
+    ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
+    : { Code: 'ValidationError', Message: (error as Error).message };
 }
 
 async function applyOne(

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { nativeSha256 } from '../../lambda/local/sigv4-verifier';
 
 /**
  * Starts the local control plane the way a user does (`npm start`'s command, in its own process)
@@ -62,7 +62,7 @@ async function stopServer(): Promise<number | null> {
 
 async function sdkCall(profile: Profile, method: string, path: string, body?: unknown) {
   const url = new URL(path, baseUrl);
-  const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials: profile, sha256: Sha256 });
+  const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials: profile, sha256: nativeSha256 });
   const text = body === undefined ? undefined : JSON.stringify(body);
   const signed = await signer.sign(
     new HttpRequest({
@@ -77,7 +77,7 @@ async function sdkCall(profile: Profile, method: string, path: string, body?: un
     }),
   );
   const response = await fetch(url, { method, headers: signed.headers as Record<string, string>, body: text });
-  return { status: response.status, headers: response.headers, json: await response.json() };
+  return { status: response.status, headers: response.headers, json: (await response.json()) as any };
 }
 
 beforeAll(async () => {

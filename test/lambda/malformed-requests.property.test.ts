@@ -46,7 +46,7 @@ function malformedRequest(route: RouteDefinition): fc.Arbitrary<Malformed> {
     fc.record({ limit: junkString.filter((v) => !(Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 100)), status: junkString }).map(({ limit, status }) => ({
       route,
       path: validPath,
-      query: route.query ? { limit: [limit], status: [status, status] } : { limit: [limit] },
+      query: (route.query ? { limit: [limit], status: [status, status] } : { limit: [limit] }) as Record<string, string[]>,
       headers: {},
       body: undefined,
     })),
