@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteDefinition } from '../../lib/contract/routes';
 import { appendAudit, auditPut, type AuditOutcome } from '../core/audit-log';
 import { resolveCaller, type Caller } from '../core/callers';

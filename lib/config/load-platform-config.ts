@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlatformConfig } from './platform-config';
 
 export const DEFAULT_PLATFORM_CONFIG_FILE = 'config/platform.json';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The platform team's configuration: the one place where tiers, environments, engine pins,

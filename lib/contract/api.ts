@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EnvironmentName, IamPrincipalArn, TierName } from '../config/platform-config';
 import { ClusterId, JobId, TeamId } from './ids';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Identifiers shared by the API and the TenantSpec. Cluster ids are safe as part of CloudFormation

@@ -106,11 +106,9 @@ export interface ApiFunctionsProps {
  *
  * Bundling: Node.js 24 on arm64, minified CommonJS, external source maps without sources
  * (readable stack traces via `--enable-source-maps`; the map is read only by Node, never served).
- * The AWS SDK v3 is bundled rather than taken from the runtime (nothing is external): the
- * handlers are tested against the SDK version pinned in package-lock.json, while the runtime's
- * copy is whatever version AWS last installed, and a single tree-shaken file loads without the
- * runtime's module resolution across hundreds of SDK files. The cost is about 0.6 MB of
- * minified code per function (about 1.1 MB with the SDK, 0.5 MB without; zip about 0.6 MB).
+ * The AWS SDK v3 is taken from the Node.js 24 runtime (`@aws-sdk/*` external), which keeps each
+ * bundle near 150 KB instead of about 730 KB and cold starts short; the handlers use only stable
+ * DynamoDB and Step Functions calls, tested here against the version pinned in package-lock.json.
  */
 export class ApiFunctions extends Construct {
   /** The function of each route group. */
@@ -177,8 +175,8 @@ export class ApiFunctions extends Construct {
         sourceMap: true,
         sourceMapMode: SourceMapMode.EXTERNAL,
         sourcesContent: false,
-        // Bundle everything, the AWS SDK included (see the class comment).
-        externalModules: [],
+        // The runtime provides the AWS SDK v3 (see the class comment).
+        externalModules: ['@aws-sdk/*'],
         define: { [BUNDLED_CONFIG_DEFINE]: JSON.stringify(JSON.stringify(props.config)) },
         logLevel: LogLevel.WARNING,
       },
