@@ -1,0 +1,83 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { Construct, IDependable } from 'constructs';
+import type { TierConfig } from '../config/platform-config';
+import type { TenantSpec } from '../contract/tenant-spec';
+import { engineNamespaceManifests, ingestTokenSecretProviderClass, QUERY_INGRESS_NAME, queryIngressManifest } from './engine-manifests';
+import { ENGINE_NAMESPACE, engineRelease, EngineRelease } from './starburst-values';
+
+export interface StarburstReleaseProps {
+  readonly cluster: eks.Cluster;
+  readonly spec: TenantSpec;
+  readonly tier: TierConfig;
+  /** Client networks allowed to reach the query endpoint (config `network.queryIngressCidrs`). */
+  readonly queryIngressCidrs: string[];
+  /** Tags of the load balancer the controller creates at run time. */
+  readonly loadBalancerTags: Record<string, string>;
+  /** What must exist before the engine's pods can start (nodes, add-ons, the load balancer controller, its IAM role). */
+  readonly dependsOn: IDependable[];
+  /**
+   * How long Helm waits for the engine's pods to become ready.
+   * @default Duration.minutes(15), the kubectl handler's limit
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The query engine on the tenant's cluster: its namespace and service account, the ingest token's
+ * SecretProviderClass, the Helm release pinned to the spec's chart version and image digest with
+ * values from `engineRelease`, and the TLS ingress that becomes the internal ALB.
+ */
+export class StarburstRelease extends Construct {
+  readonly release: EngineRelease;
+  readonly chart: eks.HelmChart;
+  readonly ingress: eks.KubernetesManifest;
+  /** DNS name of the internal ALB, read from the Ingress status once the controller has created it. */
+  readonly loadBalancerHostname: string;
+
+  constructor(scope: Construct, id: string, props: StarburstReleaseProps) {
+    super(scope, id);
+    const { cluster, spec } = props;
+    this.release = engineRelease({ spec, tier: props.tier });
+
+    const namespace = cluster.addManifest('Namespace', ...engineNamespaceManifests());
+    const secretProviderClass = cluster.addManifest(
+      'IngestTokenSecretProviderClass',
+      ingestTokenSecretProviderClass({ secretName: spec.ingest.tokenSecretName, region: Stack.of(this).region }),
+    );
+    secretProviderClass.node.addDependency(namespace, ...props.dependsOn);
+
+    this.chart = new eks.HelmChart(this, 'Chart', {
+      cluster,
+      chart: this.release.chart,
+      repository: this.release.repository,
+      version: this.release.version,
+      release: this.release.release,
+      namespace: this.release.namespace,
+      createNamespace: false,
+      values: this.release.values,
+      wait: true,
+      atomic: true,
+      timeout: props.timeout ?? Duration.minutes(15),
+    });
+    this.chart.node.addDependency(namespace, secretProviderClass, ...props.dependsOn);
+
+    this.ingress = cluster.addManifest(
+      'QueryIngress',
+      queryIngressManifest({
+        spec,
+        serviceName: this.release.serviceName,
+        ingressCidrs: props.queryIngressCidrs,
+        tags: props.loadBalancerTags,
+      }),
+    );
+    // Deleted before the chart and the controller, so that the controller removes the ALB.
+    this.ingress.node.addDependency(this.chart, ...props.dependsOn);
+
+    this.loadBalancerHostname = cluster.getIngressLoadBalancerAddress(QUERY_INGRESS_NAME, {
+      namespace: ENGINE_NAMESPACE,
+      timeout: Duration.minutes(10),
+    });
+    cluster.node.findChild(`${QUERY_INGRESS_NAME}LoadBalancerAddress`).node.addDependency(this.ingress);
+  }
+}

@@ -1,0 +1,106 @@
+import { Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { TenantDatasource } from '../contract/tenant-spec';
+import { PodIdentityRole } from './pod-identity';
+import { ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './starburst-values';
+
+export interface StarburstRoleProps {
+  readonly cluster: eks.ICluster;
+  /** The cluster's name, known at synth (the trust policy compares it with Pod Identity's session tag). */
+  readonly clusterName: string;
+  /** The approved datasources; the role may assume each one's role, only with its ExternalId. */
+  readonly datasources: TenantDatasource[];
+  /** The ingest token the engine's event listener sends (read through the Secrets Store CSI driver). */
+  readonly ingestToken: secretsmanager.ISecret;
+  readonly ingestTokenKey: kms.IKey;
+}
+
+/**
+ * The one IAM role of the engine's pods (EKS Pod Identity, service account `starburst/starburst`).
+ * It holds exactly one `sts:AssumeRole` statement per datasource, each bound to that datasource's
+ * ExternalId, plus the read of its own ingest token; a permissions boundary created here caps it
+ * at the same set, so that no later attachment can widen it.
+ */
+export class StarburstRole extends Construct {
+  readonly role: iam.Role;
+  readonly boundary: iam.ManagedPolicy;
+  /** The role's only policy (a managed policy, so that it is versioned and auditable on its own). */
+  readonly policy: iam.ManagedPolicy;
+  readonly association: eks.CfnPodIdentityAssociation;
+
+  constructor(scope: Construct, id: string, props: StarburstRoleProps) {
+    super(scope, id);
+    const region = Stack.of(this).region;
+
+    const readToken = [
+      new iam.PolicyStatement({
+        sid: 'ReadIngestToken',
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [props.ingestToken.secretArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DecryptIngestToken',
+        actions: ['kms:Decrypt'],
+        resources: [props.ingestTokenKey.keyArn],
+        conditions: {
+          StringEquals: {
+            'kms:ViaService': `secretsmanager.${region}.amazonaws.com`,
+            'kms:EncryptionContext:SecretARN': props.ingestToken.secretArn,
+          },
+        },
+      }),
+    ];
+
+    this.boundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
+      description: `Permissions boundary of the Starburst role of ${props.clusterName}`,
+      statements: [
+        ...(props.datasources.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'AssumeApprovedDatasourceRoles',
+                actions: ['sts:AssumeRole'],
+                resources: props.datasources.map((ds) => ds.roleArn),
+              }),
+            ]
+          : []),
+        ...readToken,
+      ],
+    });
+
+    this.role = new PodIdentityRole(this, 'Role', {
+      description: `Starburst pods of ${props.clusterName}: assume approved datasource roles with their ExternalId`,
+      clusterName: props.clusterName,
+      namespace: ENGINE_NAMESPACE,
+      serviceAccount: ENGINE_SERVICE_ACCOUNT,
+      permissionsBoundary: this.boundary,
+    });
+
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      description: `Starburst pods of ${props.clusterName}: one statement per approved datasource, and the ingest token`,
+      statements: [
+        ...props.datasources.map(
+          (ds) =>
+            new iam.PolicyStatement({
+              sid: `Assume${ds.id.replace(/[^A-Za-z0-9]/g, '')}`,
+              actions: ['sts:AssumeRole'],
+              resources: [ds.roleArn],
+              conditions: { StringEquals: { 'sts:ExternalId': ds.externalId } },
+            }),
+        ),
+        ...readToken,
+      ],
+    });
+    this.role.addManagedPolicy(this.policy);
+
+    this.association = new eks.CfnPodIdentityAssociation(this, 'PodIdentityAssociation', {
+      clusterName: props.cluster.clusterName,
+      namespace: ENGINE_NAMESPACE,
+      serviceAccount: ENGINE_SERVICE_ACCOUNT,
+      roleArn: this.role.roleArn,
+    });
+  }
+}

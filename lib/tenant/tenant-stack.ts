@@ -1,0 +1,171 @@
+import { CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { PlatformConfig } from '../config/platform-config';
+import type { TenantSpec } from '../contract/tenant-spec';
+import { IngestToken } from './ingest-token';
+import { applyTenantTags, mandatoryTags } from './mandatory-tags';
+import { StarburstRelease } from './starburst-release';
+import { StarburstRole } from './starburst-role';
+import { TenantCluster } from './tenant-eks';
+import { TenantKey } from './tenant-key';
+import { TenantLogging } from './tenant-logging';
+import { TenantNetwork } from './tenant-network';
+
+export interface TenantStackProps extends Omit<StackProps, 'env' | 'stackName'> {
+  /** The validated TenantSpec: the only input that varies per cluster. */
+  readonly spec: TenantSpec;
+  /** The platform configuration: environments, tiers, network and access settings. */
+  readonly config: PlatformConfig;
+}
+
+/** The CloudFormation stack name of a tenant: it follows from the cluster id alone. */
+export function tenantStackName(clusterId: string): string {
+  return `TenantStack-${clusterId}`;
+}
+
+/** The EKS cluster name of a tenant. */
+export function tenantClusterName(clusterId: string): string {
+  return `sici-${clusterId}`;
+}
+
+export class TenantStackError extends Error {
+  constructor(clusterId: string, problems: string[]) {
+    super(`TenantStack for ${clusterId} cannot be synthesized:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TenantStackError';
+  }
+}
+
+/**
+ * One tenant's data plane: a dedicated VPC, a private EKS cluster sized by tier, the Starburst (or
+ * Trino) engine with the team's catalogs and access rules, its IAM role, logging and the query
+ * endpoint. Synthesized from a TenantSpec and the platform config; no lookups, no network calls.
+ *
+ * Outputs (read by the provisioning workflow): `QueryEndpoint`, `QueryLoadBalancer`, `ClusterArn`,
+ * `StarburstRoleArn`, `VpcId`.
+ */
+export class TenantStack extends Stack {
+  readonly spec: TenantSpec;
+  readonly network: TenantNetwork;
+  readonly tenantCluster: TenantCluster;
+  readonly starburstRole: StarburstRole;
+  readonly engine: StarburstRelease;
+
+  constructor(scope: Construct, id: string, props: TenantStackProps) {
+    const { spec, config } = props;
+    const environment = config.environments[spec.environment];
+    if (!environment) {
+      const configured = Object.keys(config.environments).join(', ') || 'none';
+      throw new TenantStackError(spec.clusterId, [
+        `environment "${spec.environment}" is not configured in the platform config (configured: ${configured})`,
+      ]);
+    }
+    validateAgainstConfig(spec, config, environment);
+
+    super(scope, id, {
+      ...props,
+      env: { account: environment.account, region: environment.region },
+      stackName: tenantStackName(spec.clusterId),
+      description: `SICI data plane of cluster ${spec.clusterId} (team ${spec.teamId}, ${spec.environment}, tier ${spec.tier})`,
+    });
+    this.spec = spec;
+    const clusterName = tenantClusterName(spec.clusterId);
+    const tier = config.tiers[spec.tier];
+
+    const logging = new TenantLogging(this, 'Logging', { clusterName });
+
+    this.network = new TenantNetwork(this, 'Network', {
+      cidr: spec.vpcCidr,
+      natGateways: config.network.natGateways,
+      availabilityZones: this.availabilityZones,
+      flowLogGroup: logging.flowLogs,
+      functionLogGroup: logging.deploymentFunctions,
+    });
+
+    const secretsKey = new TenantKey(this, 'SecretsKey', {
+      description: `Encrypts the Kubernetes secrets and the ingest token of ${clusterName}`,
+    });
+
+    this.tenantCluster = new TenantCluster(this, 'Eks', {
+      clusterName,
+      network: this.network,
+      tier,
+      breakGlassRoleArn: config.access.breakGlassRoleArn,
+      secretsKey,
+      logging,
+      engineChartRepository: spec.engine.chart.repository,
+    });
+    const cluster = this.tenantCluster.cluster;
+
+    const ingestToken = new IngestToken(this, 'IngestToken', {
+      secretName: spec.ingest.tokenSecretName,
+      encryptionKey: secretsKey,
+    });
+
+    this.starburstRole = new StarburstRole(this, 'Starburst', {
+      cluster,
+      clusterName,
+      datasources: spec.datasources,
+      ingestToken: ingestToken.secret,
+      ingestTokenKey: secretsKey,
+    });
+
+    this.engine = new StarburstRelease(this, 'Engine', {
+      cluster,
+      spec,
+      tier,
+      queryIngressCidrs: config.network.queryIngressCidrs,
+      loadBalancerTags: mandatoryTags(spec),
+      dependsOn: [...this.tenantCluster.workloadReady, this.starburstRole.association],
+    });
+
+    applyTenantTags(this, spec);
+
+    new CfnOutput(this, 'QueryEndpoint', {
+      description: 'HTTPS endpoint of the Trino protocol (TLS at the internal load balancer)',
+      value: `https://${spec.queryEndpoint.hostname}`,
+    });
+    new CfnOutput(this, 'QueryLoadBalancer', {
+      description: 'DNS name of the internal load balancer that the query endpoint host name must resolve to',
+      value: this.engine.loadBalancerHostname,
+    });
+    new CfnOutput(this, 'ClusterArn', { description: 'The EKS cluster', value: cluster.clusterArn });
+    new CfnOutput(this, 'StarburstRoleArn', {
+      description: 'Role of the engine pods; datasource roles trust it with their ExternalId',
+      value: this.starburstRole.role.roleArn,
+    });
+    new CfnOutput(this, 'VpcId', { description: 'The tenant VPC', value: this.network.vpc.vpcId });
+  }
+
+  /**
+   * The region's first two zones, resolved by CloudFormation (`Fn::GetAZs`) rather than looked up
+   * at synth or hard-coded: synth stays free of context lookups.
+   */
+  get availabilityZones(): string[] {
+    return [Fn.select(0, Fn.getAzs()), Fn.select(1, Fn.getAzs())];
+  }
+}
+
+function validateAgainstConfig(spec: TenantSpec, config: PlatformConfig, environment: { account: string; region: string }): void {
+  const problems: string[] = [];
+  spec.datasources.forEach((ds, index) => {
+    if (!config.approvedConnectors.includes(ds.type)) {
+      problems.push(
+        `datasources.${index}.type: "${ds.type}" is not an approved connector (approved: ${config.approvedConnectors.join(', ')})`,
+      );
+    }
+    if (config.network.natGateways === 0 && ds.region !== environment.region) {
+      problems.push(
+        `datasources.${index}.region: ${ds.region} cannot be reached from a VPC without NAT in ${environment.region} ` +
+          '(VPC endpoints are regional); set network.natGateways to 1 or use a datasource in the same region',
+      );
+    }
+  });
+  const [, , , certRegion, certAccount] = spec.queryEndpoint.certificateArn.split(':');
+  if (certRegion !== environment.region || certAccount !== environment.account) {
+    problems.push(
+      `queryEndpoint.certificateArn: the certificate must be in the environment's account ${environment.account} ` +
+        `and region ${environment.region}, not ${certAccount}/${certRegion}`,
+    );
+  }
+  if (problems.length > 0) throw new TenantStackError(spec.clusterId, problems);
+}
