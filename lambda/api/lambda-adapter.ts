@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { parsePlatformConfig } from '../../lib/config/load-platform-config';
 import { routesOfGroup, type RouteGroup } from '../../lib/contract/routes';
+import { CALLER_TTL_MS } from '../core/callers';
 import type { JobStarter } from '../core/job-starter';
 import { connectTables } from '../core/state-store';
 import { StepFunctionsJobStarter } from '../core/step-functions-job-starter';
@@ -30,6 +31,7 @@ export function lambdaHandler(group: RouteGroup, operations: Operations) {
     config,
     jobStarter: stateMachineArn ? new StepFunctionsJobStarter(stateMachineArn) : jobsWaitForWorkflow,
     now: () => new Date(),
+    callerTtlMs: CALLER_TTL_MS,
     warn: (message, detail) => logger.warn(message, detail),
   });
 

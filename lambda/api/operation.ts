@@ -12,6 +12,8 @@ export interface Dependencies {
   readonly config: PlatformConfig;
   readonly jobStarter: JobStarter;
   readonly now: () => Date;
+  /** How long a resolved caller may be reused (0: read the team registry on every request). */
+  readonly callerTtlMs?: number;
   /** Reports a failure that did not change the answer (e.g. a job start left for the reconciler). */
   readonly warn: (message: string, detail: Record<string, unknown>) => void;
 }

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import type { RouteDefinition } from '../../lib/contract/routes';
 import { appendAudit, auditPut, type AuditOutcome } from '../core/audit-log';
-import { resolveCaller, type Caller } from '../core/callers';
+import { CallerCache, resolveCaller, type Caller } from '../core/callers';
 import { findStoredAnswer, idempotencyClaim, type StoredAnswer } from '../core/idempotency';
 import {
   badRequest,
@@ -53,6 +53,8 @@ export function createRouter(routes: readonly RouteDefinition[], operations: Ope
     return { route, operation, pattern: new RegExp(`^${source}/?$`), paramNames };
   });
 
+  const callers = new CallerCache(deps.callerTtlMs ?? 0);
+
   return async function handle(request: ApiRequest): Promise<ApiResponse> {
     const time = deps.now().toISOString();
     let caller: Caller | undefined;
@@ -82,7 +84,8 @@ export function createRouter(routes: readonly RouteDefinition[], operations: Ope
 
       if (Buffer.byteLength(request.body ?? '', 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
 
-      caller = await resolveCaller(deps.tables, deps.config.admins, request.principalArn);
+      const principal = request.principalArn;
+      caller = await callers.resolve(principal ?? '', Date.now(), () => resolveCaller(deps.tables, deps.config.admins, principal));
       authorize(route, caller);
 
       const rawParams = Object.fromEntries(

@@ -27,6 +27,33 @@ export async function getTeam(tables: Tables, teamId: string, consistent = false
   return Item ? { ...withoutKeys<Team>(Item), version: Item.version as number } : undefined;
 }
 
+/** How long API hosts reuse a resolved caller. */
+export const CALLER_TTL_MS = 5000;
+
+/**
+ * Remembers resolved callers for a few seconds, sparing two reads on most requests. A change to
+ * the team registry (a principal removed, an entitlement lowered) reaches a warm host within the
+ * time to live; quotas are never read from here (they are enforced by conditional writes).
+ */
+export class CallerCache {
+  private readonly entries = new Map<string, { caller: Caller; expires: number }>();
+  constructor(
+    readonly ttlMs: number,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  async resolve(principal: string, now: number, load: () => Promise<Caller>): Promise<Caller> {
+    const hit = this.entries.get(principal);
+    if (hit && hit.expires > now) return hit.caller;
+    const caller = await load();
+    if (this.ttlMs > 0) {
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(principal, { caller, expires: now + this.ttlMs });
+    }
+    return caller;
+  }
+}
+
 export async function resolveCaller(tables: Tables, admins: readonly string[], principalArn: string | undefined): Promise<Caller> {
   if (!principalArn) return { kind: 'unknown', principal: 'anonymous' };
   const principal = normalizePrincipal(principalArn);

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { PlatformConfig } from '../../lib/config/platform-config';
 import type { ProvisioningJob } from '../../lib/contract/api';
 import { ROUTES } from '../../lib/contract/routes';
-import { getTeam } from '../core/callers';
+import { CALLER_TTL_MS, getTeam } from '../core/callers';
 import type { JobStarter } from '../core/job-starter';
 import { connectTables, type Tables } from '../core/state-store';
 import type { Dependencies } from '../api/operation';
@@ -58,6 +58,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     config: options.config,
     jobStarter: options.jobStarter ?? jobsWaitForWorkflow(log),
     now: () => new Date(),
+    callerTtlMs: CALLER_TTL_MS,
     warn: (message, detail) => log(`warning: ${message} ${JSON.stringify(detail)}`),
   };
   const route = createRouter(ROUTES, ALL_OPERATIONS, deps);

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS, type TableKeys } from '../core/tables';
-import { TransactionCanceled, WriteSerializer, transactWriteItems } from './transactions';
+import { DynaliteWire, TransactionCanceled, WriteSerializer, transactWriteItems } from './transactions';
 
 /** Local stand-in credentials: dynalite accepts any signature. */
 export const LOCAL_DYNAMODB_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -41,11 +41,7 @@ export async function startLocalDynamoDB(options: LocalDynamoDBOptions = {}): Pr
   const backend: Server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(backend);
   const backendPort = (backend.address() as AddressInfo).port;
-  const backendClient = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${backendPort}`,
-    region: 'us-east-1',
-    credentials: LOCAL_DYNAMODB_CREDENTIALS,
-  });
+  const backendWire = new DynaliteWire(backendPort);
 
   const tables = { state: options.stateTableName ?? 'sici-state', audit: options.auditTableName ?? 'sici-audit' };
   const keysByTable: Record<string, TableKeys> = { [tables.state]: STATE_TABLE_KEYS, [tables.audit]: AUDIT_TABLE_KEYS };
@@ -75,7 +71,7 @@ export async function startLocalDynamoDB(options: LocalDynamoDBOptions = {}): Pr
   const transactWrite = async (body: Buffer, res: ServerResponse) => {
     const input = JSON.parse(body.toString('utf8')) as { TransactItems: TransactWriteItem[] };
     try {
-      await transactWriteItems(backendClient, input.TransactItems, keyOf);
+      await transactWriteItems(backendWire, input.TransactItems, keyOf);
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' }).end('{}');
     } catch (error) {
       const payload =
@@ -98,7 +94,7 @@ export async function startLocalDynamoDB(options: LocalDynamoDBOptions = {}): Pr
     tables,
     async close() {
       client.destroy();
-      backendClient.destroy();
+      backendWire.close();
       await new Promise<void>((resolve) => front.close(() => resolve()));
       await new Promise<void>((resolve) => backend.close(() => resolve()));
     },

@@ -1,13 +1,5 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type TransactWriteItem,
-} from '@aws-sdk/client-dynamodb';
+import { Agent, request } from 'node:http';
+import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 
 /**
  * dynalite implements DynamoDB's item, query and table operations but not `TransactWriteItems`.
@@ -15,13 +7,14 @@ import {
  * conditions hold and every write lands, or nothing changes and the caller gets a
  * `TransactionCanceledException` with one `CancellationReasons` entry per item.
  *
- * Writes are applied together with `ReturnValues: ALL_OLD`, and the ones that landed are undone
- * when any condition fails. Every write through the local endpoint is serialized (see `WriteSerializer`),
- * so no other write interleaves with a transaction; a concurrent read may see it half applied,
- * which is the one difference from AWS and does not matter to SICI's readers.
+ * The items (already in DynamoDB's wire format) are sent to dynalite together as single-item
+ * operations with `ReturnValues: ALL_OLD`; when any condition fails, the writes that landed are
+ * undone from their old images. Every write through the local endpoint is serialized (see
+ * `WriteSerializer`), so no other write interleaves with a transaction; a concurrent read may
+ * see it half applied, the one difference from AWS, which does not matter to SICI's readers.
  */
 
-type Key = Record<string, AttributeValue>;
+type Item = Record<string, AttributeValue>;
 type Undo = () => Promise<unknown>;
 
 export interface CancellationReason {
@@ -35,55 +28,96 @@ export class TransactionCanceled extends Error {
   }
 }
 
+class DynamoError extends Error {
+  constructor(readonly type: string, message: string) {
+    super(message);
+  }
+}
+
+/** A raw JSON-protocol client for dynalite's port: the wire format needs no SDK marshalling. */
+export class DynaliteWire {
+  private readonly agent = new Agent({ keepAlive: true });
+  constructor(private readonly port: number) {}
+
+  call(operation: string, input: object): Promise<Record<string, any>> {
+    const body = JSON.stringify(input);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: this.port,
+          method: 'POST',
+          path: '/',
+          agent: this.agent,
+          headers: {
+            'x-amz-target': `DynamoDB_20120810.${operation}`,
+            'content-type': 'application/x-amz-json-1.0',
+            'content-length': Buffer.byteLength(body),
+            // dynalite checks that a request is signed, not the signature.
+            authorization: 'AWS4-HMAC-SHA256 Credential=local/20000101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+            'x-amz-date': '20000101T000000Z',
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const payload = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+            if (res.statusCode === 200) resolve(payload);
+            else reject(new DynamoError(String(payload.__type ?? '').split('#').pop() ?? 'Error', payload.message ?? payload.Message ?? 'request failed'));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
 export async function transactWriteItems(
-  client: DynamoDBClient,
+  wire: DynaliteWire,
   items: TransactWriteItem[],
-  keyOf: (tableName: string, item: Record<string, AttributeValue>) => Key,
+  keyOf: (tableName: string, item: Item) => Item,
 ): Promise<void> {
   // Items of one transaction name distinct items (DynamoDB's rule), so they can be applied together.
-  const results = await Promise.allSettled(items.map((item) => applyOne(client, item, keyOf)));
+  const results = await Promise.allSettled(items.map((item) => applyOne(wire, item, keyOf)));
   if (results.every((result) => result.status === 'fulfilled')) return;
   for (const result of results) if (result.status === 'fulfilled') await result.value();
   throw new TransactionCanceled(results.map((result) => (result.status === 'fulfilled' ? { Code: 'None' } : cancellationReason(result.reason))));
 }
 
 function cancellationReason(error: unknown): CancellationReason {
-  return error instanceof ConditionalCheckFailedException
+  return error instanceof DynamoError && error.type === 'ConditionalCheckFailedException'
     ? { Code: 'ConditionalCheckFailed', Message: 'The conditional request failed' }
     : { Code: 'ValidationError', Message: (error as Error).message };
 }
 
-async function applyOne(
-  client: DynamoDBClient,
-  item: TransactWriteItem,
-  keyOf: (tableName: string, item: Record<string, AttributeValue>) => Key,
-): Promise<Undo> {
-  const restore = (tableName: string, key: Key, old: Record<string, AttributeValue> | undefined): Undo =>
-    old
-      ? () => client.send(new PutItemCommand({ TableName: tableName, Item: old }))
-      : () => client.send(new DeleteItemCommand({ TableName: tableName, Key: key }));
+async function applyOne(wire: DynaliteWire, item: TransactWriteItem, keyOf: (tableName: string, item: Item) => Item): Promise<Undo> {
+  const restore = (TableName: string, Key: Item, old: Item | undefined): Undo =>
+    old ? () => wire.call('PutItem', { TableName, Item: old }) : () => wire.call('DeleteItem', { TableName, Key });
 
   if (item.Put) {
-    const { TableName, Item } = item.Put;
-    const result = await client.send(new PutItemCommand({ ...item.Put, ReturnValues: 'ALL_OLD' }));
-    return restore(TableName!, keyOf(TableName!, Item!), result.Attributes);
+    const { Attributes } = await wire.call('PutItem', { ...item.Put, ReturnValues: 'ALL_OLD' });
+    return restore(item.Put.TableName!, keyOf(item.Put.TableName!, item.Put.Item!), Attributes);
   }
   if (item.Update) {
-    const { TableName, Key } = item.Update;
-    const result = await client.send(new UpdateItemCommand({ ...item.Update, ReturnValues: 'ALL_OLD' }));
-    return restore(TableName!, Key!, result.Attributes);
+    const { Attributes } = await wire.call('UpdateItem', { ...item.Update, ReturnValues: 'ALL_OLD' });
+    return restore(item.Update.TableName!, item.Update.Key!, Attributes);
   }
   if (item.Delete) {
-    const { TableName, Key } = item.Delete;
-    const result = await client.send(new DeleteItemCommand({ ...item.Delete, ReturnValues: 'ALL_OLD' }));
-    return restore(TableName!, Key!, result.Attributes);
+    const { Attributes } = await wire.call('DeleteItem', { ...item.Delete, ReturnValues: 'ALL_OLD' });
+    return restore(item.Delete.TableName!, item.Delete.Key!, Attributes);
   }
   if (item.ConditionCheck) {
     // Evaluated by rewriting the item as it is under the condition, then restoring it exactly.
     const { TableName, Key, ...condition } = item.ConditionCheck;
-    const existing = await client.send(new GetItemCommand({ TableName, Key, ConsistentRead: true }));
-    await client.send(new PutItemCommand({ TableName, Item: existing.Item ?? Key, ...condition }));
-    await restore(TableName!, Key!, existing.Item)();
+    const { Item: existing } = await wire.call('GetItem', { TableName, Key, ConsistentRead: true });
+    await wire.call('PutItem', { TableName, Item: existing ?? Key, ...condition });
+    await restore(TableName!, Key!, existing)();
     return async () => undefined;
   }
   throw new Error('A TransactWriteItem needs one of Put, Update, Delete or ConditionCheck');
