@@ -1,4 +1,4 @@
-import { Tags } from 'aws-cdk-lib';
+import { Aspects, CfnResource, IAspect, Tags, TagManager } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import type { TenantSpec } from '../contract/tenant-spec';
 
@@ -16,6 +16,30 @@ export function mandatoryTags(spec: TenantSpec): Record<string, string> {
 const MANDATORY_PRIORITY = 1000;
 
 /**
+ * Tags that aws-cdk-lib cannot apply: a few of its own resources (custom resource providers, the
+ * kubectl barrier) are plain `CfnResource`s without a tag manager although CloudFormation accepts
+ * tags on their types. This Aspect writes the tags onto those directly.
+ */
+export class UnmanagedResourceTags implements IAspect {
+  private static readonly LIST_TAGGED = new Set(['AWS::IAM::Role', 'AWS::Lambda::Function']);
+  private static readonly MAP_TAGGED = new Set(['AWS::SSM::Parameter']);
+
+  constructor(private readonly tags: Record<string, string>) {}
+
+  visit(node: IConstruct): void {
+    if (!CfnResource.isCfnResource(node) || TagManager.isTaggable(node)) return;
+    if (UnmanagedResourceTags.LIST_TAGGED.has(node.cfnResourceType)) {
+      node.addPropertyOverride(
+        'Tags',
+        Object.entries(this.tags).map(([Key, Value]) => ({ Key, Value })),
+      );
+    } else if (UnmanagedResourceTags.MAP_TAGGED.has(node.cfnResourceType)) {
+      node.addPropertyOverride('Tags', this.tags);
+    }
+  }
+}
+
+/**
  * Tags every taggable resource under `scope` (Tags.of is an Aspect that visits the whole tree at
  * synth): the spec's own tags first, then the mandatory `sici:*` tags, which win over everything.
  */
@@ -24,4 +48,5 @@ export function applyTenantTags(scope: IConstruct, spec: TenantSpec): void {
   for (const [key, value] of Object.entries(mandatoryTags(spec))) {
     Tags.of(scope).add(key, value, { priority: MANDATORY_PRIORITY });
   }
+  Aspects.of(scope).add(new UnmanagedResourceTags({ ...spec.tags, ...mandatoryTags(spec) }));
 }

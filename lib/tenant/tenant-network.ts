@@ -82,6 +82,15 @@ export class TenantNetwork extends Construct {
       },
     });
     this.nodeSubnets = { subnetType: nodeSubnetType };
+    const defaultRouteToIgw =
+      'Only the NAT gateway lives in this subnet and it needs the route to the internet gateway; nodes route to the NAT, ' +
+      'and nothing here accepts inbound connections (no public IPs on launch)';
+    for (const subnet of this.vpc.publicSubnets) {
+      acknowledgeFindings(subnet, {
+        'NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW': defaultRouteToIgw,
+        'HIPAA.Security-VPCNoUnrestrictedRouteToIGW': defaultRouteToIgw,
+      });
+    }
     // The custom resource behind restrictDefaultSecurityGroup logs to the tenant's log group, deleted with the stack.
     const restrictDefaultSg = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
     const handler = restrictDefaultSg?.node.tryFindChild('Handler') as CfnResource | undefined;

@@ -35,7 +35,18 @@ export function platformConfig(change?: (config: PlatformConfig) => void): Platf
 }
 
 /** An App with the feature flags of cdk.json, so tests synthesize what `cdk synth` would. */
-export function newApp(): App {
+export function newApp(outdir?: string): App {
   const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8'));
-  return new App({ context: cdkJson.context ?? {} });
+  return new App({ context: cdkJson.context ?? {}, outdir });
 }
+
+/** The Trino engine pins used to test the open-source chart. */
+export const TRINO_ENGINE = {
+  kind: 'trino' as const,
+  chart: { repository: 'https://trinodb.github.io/charts', name: 'trino', version: '1.41.0' },
+  image: {
+    repository: '999999999999.dkr.ecr.us-east-1.amazonaws.com/trino/trino',
+    tag: '476',
+    digest: `sha256:${'ab'.repeat(32)}`,
+  },
+};
