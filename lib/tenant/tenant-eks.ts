@@ -1,5 +1,5 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -119,6 +119,14 @@ export class TenantCluster extends Construct {
     });
     // EKS would otherwise create its log group itself, unencrypted and kept forever.
     this.cluster.node.addDependency(props.logging.controlPlane);
+    Annotations.of(this.cluster).acknowledgeWarning(
+      '@aws-cdk/aws-eks:isolatedSubnetsForKubectlPrivateSubnets',
+      'TenantNetwork adds the interface endpoints of an EKS private cluster (STS, EKS, ECR, S3, Lambda, ...) whenever its subnets are isolated',
+    );
+    Validations.of(this.cluster.node.defaultChild!).acknowledge({
+      id: 'CloudFormation-Validate::W9009',
+      reason: "aws-eks-v2 writes EncryptionConfig Resources: ['secrets'], the only value EKS accepts; left as the library sets it",
+    });
     this.cluster.grantClusterAdmin('BreakGlassAccess', props.breakGlassRoleArn);
     this.routeFunctionLogs(props.logging);
     this.acknowledgeKubectlProvider();
