@@ -1,4 +1,4 @@
-import { CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { PlatformConfig } from '../config/platform-config';
 import type { TenantSpec } from '../contract/tenant-spec';
@@ -119,6 +119,15 @@ export class TenantStack extends Stack {
     });
 
     applyTenantTags(this, spec);
+
+    if (this.network.isolated && !spec.engine.chart.repository.startsWith('oci://')) {
+      // Not an error: the platform may route the kubectl handler through a proxy (kubectlProviderOptions.environment).
+      Annotations.of(this.engine).addWarningV2(
+        'sici:isolatedChartRepository',
+        `Without a NAT gateway the kubectl handler cannot reach ${spec.engine.chart.repository} (or aws.github.io/eks-charts); ` +
+          'mirror the charts to an ECR OCI repository or set network.natGateways to 1',
+      );
+    }
 
     new CfnOutput(this, 'QueryEndpoint', {
       description: 'HTTPS endpoint of the Trino protocol (TLS at the internal load balancer)',

@@ -2,6 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { PlatformConfig } from '../../lib/config/platform-config';
 import { TenantSpec } from '../../lib/contract/tenant-spec';
+import { amiTypeFor } from '../../lib/tenant/tenant-eks';
 import { TenantStack, tenantStackName } from '../../lib/tenant/tenant-stack';
 import { FixtureName, fixtureSpec, newApp, platformConfig, TRINO_ENGINE } from './helpers';
 
@@ -106,6 +107,16 @@ describe('TenantStack identity and environment', () => {
     expect(message).toMatch(/datasources\.0\.type: "s3-hive" is not an approved connector/);
     expect(message).toMatch(/datasources\.1\.region: eu-west-1 cannot be reached from a VPC without NAT in us-east-1/);
     expect(message).toMatch(/queryEndpoint\.certificateArn: the certificate must be in the environment's account 111111111111/);
+  });
+
+  test('without NAT, an https chart repository is flagged at synth (the kubectl handler cannot reach it)', () => {
+    const warnings = (fixture: FixtureName, nat: 0 | 1) =>
+      synth(fixture, { nat, trino: nat === 1 })
+        .assembly.getStackByName(`TenantStack-${synth(fixture, { nat, trino: nat === 1 }).spec.clusterId}`)
+        .messages.filter((m) => m.level === 'warning')
+        .map((m) => String(m.entry.data));
+    expect(warnings('M2', 0)).toEqual([expect.stringMatching(/^Without a NAT gateway the kubectl handler cannot reach https:\/\/harbor/)]);
+    expect(warnings('L', 1)).toEqual([]);
   });
 
   test('with a NAT gateway, datasources in other regions are allowed', () => {
@@ -281,6 +292,14 @@ describe('EKS cluster', () => {
       expect(group.RemoteAccess).toBeUndefined();
       expect(group.LaunchTemplate.Id).toEqual({ Ref: expect.stringMatching(/^EksNodeLaunchTemplate/) });
     }
+  });
+
+  test('AMI type follows the instance architecture', () => {
+    expect(amiTypeFor('m7i.2xlarge')).toBe('AL2023_x86_64_STANDARD');
+    expect(amiTypeFor('m7i-flex.large')).toBe('AL2023_x86_64_STANDARD');
+    expect(amiTypeFor('r7g.4xlarge')).toBe('AL2023_ARM_64_STANDARD');
+    expect(amiTypeFor('c7gn.xlarge')).toBe('AL2023_ARM_64_STANDARD');
+    expect(amiTypeFor('m8gd.large')).toBe('AL2023_ARM_64_STANDARD');
   });
 
   test('launch template: IMDSv2 only, one hop, no SSH key, encrypted root volume, detailed monitoring', () => {
