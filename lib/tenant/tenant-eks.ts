@@ -112,7 +112,7 @@ export class TenantCluster extends Construct {
       kubectlProviderOptions: {
         kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer'),
         // Imported as immutable so that the provider cannot attach its broader defaults (ECR read,
-        // an inline policy); the role carries exactly the managed policies attached above.
+        // an inline policy); the role carries exactly the managed policies of createDeployerRole.
         role: iam.Role.fromRoleArn(this, 'DeployerRoleForKubectl', this.deployerRole.roleArn, { mutable: false }),
         securityGroups: [kubectlSecurityGroup],
       },
