@@ -44,7 +44,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const log = options.log ?? (() => undefined);
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const dynamodb = await startLocalDynamoDB({ path: options.persist === false ? undefined : join(dataDir, 'dynamodb') });
+  const dynamodb = await startLocalDynamoDB({ path: options.persist === false ? undefined : join(dataDir, 'dynamodb'), inWorker: true });
   const tables = connectTables(dynamodb.tables.state, dynamodb.tables.audit, {
     endpoint: dynamodb.endpoint,
     region: 'us-east-1',

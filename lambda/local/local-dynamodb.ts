@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdirSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -28,6 +30,16 @@ export interface LocalDynamoDBOptions {
   readonly path?: string;
   readonly stateTableName?: string;
   readonly auditTableName?: string;
+  /**
+   * Run dynalite on a worker thread, so the database and the API share the machine's cores
+   * instead of one event loop (the local control plane does; tests keep it in-process).
+   */
+  readonly inWorker?: boolean;
+}
+
+interface DynaliteServer {
+  endpoint: string;
+  close(): Promise<void>;
 }
 
 const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem']);
@@ -37,13 +49,57 @@ const WRITE_OPERATIONS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchW
  * the same key design as the CDK stack, and `TransactWriteItems` added (see ./transactions.ts).
  */
 export async function startLocalDynamoDB(options: LocalDynamoDBOptions = {}): Promise<LocalDynamoDB> {
+  const tables = tableNames(options);
+  const server = options.inWorker ? await serveDynaliteInWorker({ ...options, inWorker: false }) : await serveDynalite(options);
+  const client = new DynamoDBClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: LOCAL_DYNAMODB_CREDENTIALS });
+  await ensureTable(client, tables.state, STATE_TABLE_KEYS);
+  await ensureTable(client, tables.audit, AUDIT_TABLE_KEYS);
+  return {
+    endpoint: server.endpoint,
+    client,
+    tables,
+    async close() {
+      client.destroy();
+      await server.close();
+    },
+  };
+}
+
+const tableNames = (options: LocalDynamoDBOptions) => ({
+  state: options.stateTableName ?? 'sici-state',
+  audit: options.auditTableName ?? 'sici-audit',
+});
+
+function serveDynaliteInWorker(options: LocalDynamoDBOptions): Promise<DynaliteServer> {
+  const workerFile = join(__dirname, `dynamodb-worker${extname(__filename)}`);
+  // Under ts-node or jest the worker compiles its TypeScript the same way.
+  const worker = __filename.endsWith('.ts')
+    ? new Worker(`require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(workerFile)});`, { eval: true, workerData: options })
+    : new Worker(workerFile, { workerData: options });
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', (message: { endpoint: string }) =>
+      resolve({
+        endpoint: message.endpoint,
+        close: () =>
+          new Promise<void>((done) => {
+            worker.once('message', () => void worker.terminate().then(() => done()));
+            worker.postMessage('close');
+          }),
+      }),
+    );
+  });
+}
+
+/** dynalite with SICI's additions, listening on a loopback port of this thread. */
+export async function serveDynalite(options: LocalDynamoDBOptions): Promise<DynaliteServer> {
   if (options.path) mkdirSync(options.path, { recursive: true });
   const backend: Server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await listen(backend);
   const backendPort = (backend.address() as AddressInfo).port;
   const backendWire = new DynaliteWire(backendPort);
 
-  const tables = { state: options.stateTableName ?? 'sici-state', audit: options.auditTableName ?? 'sici-audit' };
+  const tables = tableNames(options);
   const keysByTable: Record<string, TableKeys> = { [tables.state]: STATE_TABLE_KEYS, [tables.audit]: AUDIT_TABLE_KEYS };
   const keyOf = (tableName: string, item: Record<string, AttributeValue>) => {
     const keys = keysByTable[tableName];
@@ -82,18 +138,9 @@ export async function startLocalDynamoDB(options: LocalDynamoDBOptions = {}): Pr
     }
   };
   await listen(front);
-  const endpoint = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: LOCAL_DYNAMODB_CREDENTIALS });
-
-  await ensureTable(client, tables.state, STATE_TABLE_KEYS);
-  await ensureTable(client, tables.audit, AUDIT_TABLE_KEYS);
-
   return {
-    endpoint,
-    client,
-    tables,
+    endpoint: `http://127.0.0.1:${(front.address() as AddressInfo).port}`,
     async close() {
-      client.destroy();
       backendWire.close();
       await new Promise<void>((resolve) => front.close(() => resolve()));
       await new Promise<void>((resolve) => backend.close(() => resolve()));

@@ -62,14 +62,7 @@ export async function verifySigV4(
   if (!signedHeaders.includes('host')) return { ok: false, message: 'The host header must be signed.' };
   const headers = Object.fromEntries(signedHeaders.map((name) => [name, request.headers[name] ?? '']));
   const [hostname, port] = (request.headers.host ?? '').split(':');
-  const signer = new SignatureV4({
-    service,
-    region,
-    credentials: { accessKeyId, secretAccessKey: identity.secretAccessKey },
-    sha256: nativeSha256,
-    applyChecksum: false,
-  });
-  const expected = await signer.sign(
+  const expected = await signerOf(identity).sign(
     new HttpRequest({
       method: request.method,
       protocol: 'http:',
@@ -88,6 +81,23 @@ export async function verifySigV4(
     return { ok: false, message: 'The request signature we calculated does not match the signature you provided.' };
   }
   return { ok: true, principalArn: identity.principalArn };
+}
+
+// One signer per identity: it caches the derived signing key of each day.
+const signers = new WeakMap<LocalIdentity, SignatureV4>();
+function signerOf(identity: LocalIdentity): SignatureV4 {
+  let signer = signers.get(identity);
+  if (!signer) {
+    signer = new SignatureV4({
+      service: LOCAL_SERVICE,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey },
+      sha256: nativeSha256,
+      applyChecksum: false,
+    });
+    signers.set(identity, signer);
+  }
+  return signer;
 }
 
 function parseAmzDate(value: string): Date | undefined {
