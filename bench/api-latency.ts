@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { nativeSha256 } from '../lambda/local/sigv4-verifier';
+import { startLocalProcess } from '../lambda/local/local-process';
+import { SigV4Client } from '../lambda/local/sigv4-client';
 
 export interface LatencyFigures {
   route: string;
@@ -25,52 +23,24 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
  */
 export async function benchApiLatency(concurrency = 16, requestsPerClient = 60): Promise<LatencyFigures[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sici-bench-'));
-  const server = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bin/local.ts'], {
-    env: { ...process.env, PORT: '0', SICI_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const plane = await startLocalProcess(dataDir);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      server.stdout!.on('data', (chunk) => {
-        output += chunk;
-        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-        if (match) resolve(match[1]);
-      });
-      server.once('exit', (code) => reject(new Error(`local control plane exited with ${code}`)));
-    });
-    const plane = { url, profiles: { profiles: JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8')) } };
-    const teamA = plane.profiles.profiles['sici-team-a'];
-    const admin = plane.profiles.profiles['sici-admin'];
-    const signerFor = (profile: { accessKeyId: string; secretAccessKey: string }) =>
-      new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials: profile, sha256: nativeSha256 });
-    const send = async (signer: SignatureV4, method: string, path: string, body?: string) => {
-      const url = new URL(path, plane.url);
-      const signed = await signer.sign(
-        new HttpRequest({
-          method,
-          protocol: 'http:',
-          hostname: url.hostname,
-          port: Number(url.port),
-          path: url.pathname,
-          query: Object.fromEntries(url.searchParams),
-          headers: { host: url.host, ...(body ? { 'content-type': 'application/json' } : {}) },
-          body,
-        }),
-      );
-      const response = await fetch(url, { method, headers: signed.headers as Record<string, string>, body });
+    const profiles = JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8'));
+    const admin = new SigV4Client(plane.url, profiles['sici-admin']);
+    const teamA = new SigV4Client(plane.url, profiles['sici-team-a']);
+    const send = async (client: SigV4Client, method: string, path: string, body?: string) => {
+      const response = await client.fetch(method, path, body);
       await response.arrayBuffer();
       return response.status;
     };
 
     // Room for every cluster the benchmark creates.
-    const principals = [teamA.principalArn];
-    await send(signerFor(admin), 'PUT', '/teams/team-a', JSON.stringify({ principals, entitlements: { tiers: ['S', 'M', 'L'], environments: ['dev'], maxClusters: 1000 } }));
+    const entitlements = { tiers: ['S', 'M', 'L'], environments: ['dev'], maxClusters: 1000 };
+    await send(admin, 'PUT', '/teams/team-a', JSON.stringify({ principals: [profiles['sici-team-a'].principalArn], entitlements }));
 
-    const signer = signerFor(teamA);
-    const routes: { route: string; call: () => Promise<number>; expected: number }[] = [
-      { route: 'POST /clusters', call: () => send(signer, 'POST', '/clusters', '{"environment":"dev","tier":"S"}'), expected: 202 },
-      { route: 'GET /clusters', call: () => send(signer, 'GET', '/clusters?limit=25'), expected: 200 },
+    const routes = [
+      { route: 'POST /clusters', call: () => send(teamA, 'POST', '/clusters', '{"environment":"dev","tier":"S"}'), expected: 202 },
+      { route: 'GET /clusters', call: () => send(teamA, 'GET', '/clusters?limit=25'), expected: 200 },
     ];
     const figures: LatencyFigures[] = [];
     for (const { route, call, expected } of routes) {
@@ -101,8 +71,7 @@ export async function benchApiLatency(concurrency = 16, requestsPerClient = 60):
     }
     return figures;
   } finally {
-    server.kill('SIGINT');
-    await new Promise((resolve) => server.once('exit', resolve));
+    await plane.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -21,13 +21,13 @@ async function main() {
   const config = loadPlatformConfig(options.config);
   const controlPlane = await startLocalControlPlane({ config, dataDir: options.data, port, log: (line) => console.log(line) });
   const teamA = controlPlane.profiles.profiles['sici-team-a'];
-  console.log(`SICI local control plane listening on ${controlPlane.url}`);
   console.log(`data: ${options.data}   credentials: ${controlPlane.profiles.credentialsFile} (profiles sici-admin, sici-team-a, sici-team-b)`);
   console.log('\nCreate a cluster as team-a:\n');
   console.log(
     `curl -s --aws-sigv4 "aws:amz:us-east-1:execute-api" --user "${teamA.accessKeyId}:${teamA.secretAccessKey}" \\\n` +
       `  -H 'content-type: application/json' -d '{"environment":"dev","tier":"S"}' ${controlPlane.url}/clusters\n`,
   );
+  console.log(`SICI local control plane listening on ${controlPlane.url} (Ctrl-C stops it)`);
   const stop = async () => {
     console.log('stopping…');
     await controlPlane.stop();

@@ -1,11 +1,10 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { nativeSha256 } from '../../lambda/local/sigv4-verifier';
+import { startLocalProcess, type LocalProcess } from '../../lambda/local/local-process';
+import { SigV4Client } from '../../lambda/local/sigv4-client';
 
 /**
  * Starts the local control plane the way a user does (`npm start`'s command, in its own process)
@@ -14,9 +13,8 @@ import { nativeSha256 } from '../../lambda/local/sigv4-verifier';
 
 const run = promisify(execFile);
 let dataDir: string;
-let server: ChildProcess;
+let plane: LocalProcess;
 let baseUrl: string;
-let output = '';
 
 type Profile = { accessKeyId: string; secretAccessKey: string };
 const profiles = (): Record<string, Profile> => {
@@ -32,51 +30,12 @@ const profiles = (): Record<string, Profile> => {
 };
 
 async function startServer(): Promise<void> {
-  output = '';
-  server = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bin/local.ts'], {
-    env: { ...process.env, PORT: '0', SICI_DATA_DIR: dataDir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  server.stdout!.on('data', (chunk) => (output += chunk));
-  server.stderr!.on('data', (chunk) => (output += chunk));
-  baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(match[1]);
-      }
-    }, 50);
-    server.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`local control plane exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-async function stopServer(): Promise<number | null> {
-  const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
-  server.kill('SIGINT');
-  return exited;
+  plane = await startLocalProcess(dataDir);
+  baseUrl = plane.url;
 }
 
 async function sdkCall(profile: Profile, method: string, path: string, body?: unknown) {
-  const url = new URL(path, baseUrl);
-  const signer = new SignatureV4({ service: 'execute-api', region: 'us-east-1', credentials: profile, sha256: nativeSha256 });
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const signed = await signer.sign(
-    new HttpRequest({
-      method,
-      protocol: 'http:',
-      hostname: url.hostname,
-      port: Number(url.port),
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      headers: { host: url.host, ...(text ? { 'content-type': 'application/json' } : {}) },
-      body: text,
-    }),
-  );
-  const response = await fetch(url, { method, headers: signed.headers as Record<string, string>, body: text });
+  const response = await new SigV4Client(baseUrl, profile).fetch(method, path, body === undefined ? undefined : JSON.stringify(body));
   return { status: response.status, headers: response.headers, json: (await response.json()) as any };
 }
 
@@ -85,12 +44,12 @@ beforeAll(async () => {
   await startServer();
 });
 afterAll(async () => {
-  if (server.exitCode === null) await stopServer();
+  await plane.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 it('prints a ready-to-paste curl example and writes the three profiles', () => {
-  expect(output).toContain('curl -s --aws-sigv4 "aws:amz:us-east-1:execute-api"');
+  expect(plane.output()).toContain('curl -s --aws-sigv4 "aws:amz:us-east-1:execute-api"');
   expect(Object.keys(profiles()).sort()).toEqual(['sici-admin', 'sici-team-a', 'sici-team-b']);
 });
 
@@ -145,7 +104,7 @@ it('lets the admin manage teams over HTTP, and keeps data across a restart', asy
   expect(teams.json.items.map((t: { teamId: string }) => t.teamId)).toEqual(['team-a', 'team-b']);
   const before = await sdkCall(teamA, 'GET', '/clusters');
 
-  expect(await stopServer()).toBe(0);
+  expect(await plane.stop()).toBe(0);
   await startServer();
   const after = await sdkCall(teamA, 'GET', '/clusters');
   expect(after.json.items).toEqual(before.json.items);
