@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
-import { describeIssues } from '../config/load-platform-config';
+import * as z from 'zod';
+import { DocumentError, loadJsonDocument, parseDocument } from './json-document';
 import { AwsAccountId, AwsRegion, ConnectorType, EngineConfig, EnvironmentName, TierName } from '../config/platform-config';
 import { ClusterId, DatasourceId, TeamId } from './ids';
 
@@ -204,38 +203,20 @@ export type TenantSpec = z.infer<typeof TenantSpec>;
 /** A spec as written, before defaults are applied. */
 export type TenantSpecInput = z.input<typeof TenantSpec>;
 
-export class TenantSpecError extends Error {
-  constructor(
-    readonly source: string,
-    readonly problems: string[],
-  ) {
-    super(`${source} is not a valid SICI TenantSpec:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'TenantSpecError';
+export class TenantSpecError extends DocumentError {
+  constructor(source: string, problems: string[]) {
+    super(source, 'SICI TenantSpec', problems);
   }
 }
 
 /** Validates an already-parsed document; `source` names it in error messages. */
 export function parseTenantSpec(document: unknown, source = 'TenantSpec'): TenantSpec {
-  const result = TenantSpec.safeParse(document);
-  if (!result.success) throw new TenantSpecError(source, describeIssues(result.error.issues));
-  return result.data;
+  return parseDocument(TenantSpec, document, (problems) => new TenantSpecError(source, problems));
 }
 
 /** Reads and validates a TenantSpec file, as the CDK app does for `-c tenantSpec=FILE`. */
 export function loadTenantSpec(file: string): TenantSpec {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new TenantSpecError(file, [`cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
-  }
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new TenantSpecError(file, [`is not JSON: ${(error as Error).message}`]);
-  }
-  return parseTenantSpec(document, file);
+  return loadJsonDocument(file, (document) => parseTenantSpec(document, file), (problems) => new TenantSpecError(file, problems));
 }
 
 /** The Trino catalog name of a datasource: a plain SQL identifier derived from its id. */
