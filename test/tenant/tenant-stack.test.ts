@@ -97,6 +97,7 @@ describe('TenantStack identity and environment', () => {
     });
     const config = platformConfig((c) => {
       c.approvedConnectors = ['s3-iceberg'];
+      c.network.natGateways = 0;
     });
     let message = '';
     try {
