@@ -14,7 +14,7 @@ export interface BundleFigures {
 export function benchLambdaBundles(): BundleFigures[] {
   const outdir = mkdtempSync(join(tmpdir(), 'sici-bundles-'));
   try {
-    const app = new App({ outdir });
+    const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
     const stack = new ControlPlaneStack(app, 'SiciControlPlane', { config: loadPlatformConfig() });
     const assembly = app.synth();
     const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, any> };
