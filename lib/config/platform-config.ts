@@ -25,6 +25,16 @@ export const IamPrincipalArn = z
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/, 'an IAM user or role ARN');
 export const InstanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as m7g.xlarge');
 
+export const AcmCertificateArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN');
+
+/** A DNS host name (lowercase labels), e.g. `c-0123456789abcdef.query.sici.example.com`. */
+export const HostName = z
+  .string()
+  .max(253)
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lowercase DNS host name such as c-0123.query.example.com');
+
 const NodeSize = z.strictObject({
   /** EC2 instance type of the managed node group. */
   instanceType: InstanceType,
@@ -46,6 +56,10 @@ export type TierConfig = z.infer<typeof TierConfig>;
 export const EnvironmentConfig = z.strictObject({
   account: AwsAccountId,
   region: AwsRegion,
+  /** DNS domain under which each cluster's query endpoint is named `<clusterId>.<queryDomain>`. */
+  queryDomain: HostName,
+  /** ACM certificate (in this account and region) covering `*.<queryDomain>`. */
+  certificateArn: AcmCertificateArn,
 });
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfig>;
 
@@ -101,6 +115,8 @@ export const PlatformConfig = z
     access: z.strictObject({
       breakGlassRoleArn: IamPrincipalArn,
     }),
+    /** Where clusters' http event listeners post completed queries (the control plane's ingest route). */
+    ingestEndpoint: z.url({ protocol: /^https$/, error: 'an https:// URL' }),
     /** Days to keep query records before DynamoDB expires them. */
     queryRecordRetentionDays: z.number().int().min(1).max(3650).default(90),
   })

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { DocumentError, loadJsonDocument, parseDocument } from './json-document';
-import { AwsAccountId, AwsRegion, ConnectorType, EngineConfig, EnvironmentName, TierName } from '../config/platform-config';
+import { AcmCertificateArn, AwsAccountId, AwsRegion, ConnectorType, EngineConfig, EnvironmentName, HostName, TierName } from '../config/platform-config';
 import { ClusterId, DatasourceId, TeamId } from './ids';
 
 /**
@@ -105,16 +105,6 @@ export const TrinoGroupName = z
 export const SecretName = z
   .string()
   .regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, "1 to 256 letters, digits or / _ + = . @ -");
-
-export const AcmCertificateArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN');
-
-/** A DNS host name (lowercase labels), e.g. `c-0123456789abcdef.query.sici.example.com`. */
-export const HostName = z
-  .string()
-  .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lowercase DNS host name such as c-0123.query.example.com');
 
 /** User tag keys and values, as AWS accepts them; `aws:` and `sici:` keys are reserved. */
 const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
