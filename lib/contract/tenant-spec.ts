@@ -213,3 +213,23 @@ export function loadTenantSpec(file: string): TenantSpec {
 export function catalogName(datasourceId: string): string {
   return datasourceId.replace(/-/g, '_');
 }
+
+/** The CloudFormation stack name of a tenant: it follows from the cluster id alone. */
+export function tenantStackName(clusterId: string): string {
+  return `TenantStack-${clusterId}`;
+}
+
+/** The EKS cluster name of a tenant. */
+export function tenantClusterName(clusterId: string): string {
+  return `sici-${clusterId}`;
+}
+
+/** The tags every resource of a tenant carries; no construct or spec can override them. */
+export function mandatoryTags(spec: Pick<TenantSpec, 'clusterId' | 'teamId' | 'environment'>): Record<string, string> {
+  return {
+    'sici:cluster': spec.clusterId,
+    'sici:team': spec.teamId,
+    'sici:environment': spec.environment,
+    'sici:managed': 'true',
+  };
+}

@@ -1,16 +1,9 @@
 import { Aspects, CfnResource, IAspect, Tags, TagManager } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import type { TenantSpec } from '../contract/tenant-spec';
+import { mandatoryTags, type TenantSpec } from '../contract/tenant-spec';
 
 /** The tags every tenant resource carries; billing, audit and the fleet operations select on them. */
-export function mandatoryTags(spec: TenantSpec): Record<string, string> {
-  return {
-    'sici:cluster': spec.clusterId,
-    'sici:team': spec.teamId,
-    'sici:environment': spec.environment,
-    'sici:managed': 'true',
-  };
-}
+export { mandatoryTags };
 
 /** Priority above anything a construct sets by default (100), so no construct can override a mandatory tag. */
 const MANDATORY_PRIORITY = 1000;

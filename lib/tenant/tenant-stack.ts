@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import type { PlatformConfig } from '../config/platform-config';
 import type { TenantSpec } from '../contract/tenant-spec';
 import { IngestToken } from './ingest-token';
+import { tenantClusterName, tenantStackName } from '../contract/tenant-spec';
 import { applyTenantTags, mandatoryTags } from './mandatory-tags';
 import { StarburstRelease } from './starburst-release';
 import { StarburstRole } from './starburst-role';
@@ -18,15 +19,7 @@ export interface TenantStackProps extends Omit<StackProps, 'env' | 'stackName'> 
   readonly config: PlatformConfig;
 }
 
-/** The CloudFormation stack name of a tenant: it follows from the cluster id alone. */
-export function tenantStackName(clusterId: string): string {
-  return `TenantStack-${clusterId}`;
-}
-
-/** The EKS cluster name of a tenant. */
-export function tenantClusterName(clusterId: string): string {
-  return `sici-${clusterId}`;
-}
+export { tenantClusterName, tenantStackName };
 
 export class TenantStackError extends Error {
   constructor(clusterId: string, problems: string[]) {
