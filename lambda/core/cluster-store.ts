@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { Cluster, ClusterEvent, ClusterStatus, ListClustersQuery, OperationType, ProvisioningJob } from '../../lib/contract/api';
+import type { EngineConfig } from '../../lib/config/platform-config';
+import { Cluster as ClusterSchema, type Cluster, type ClusterEvent, type ClusterStatus, type ListClustersQuery, type OperationType, type ProvisioningJob } from '../../lib/contract/api';
 import { STATE_TABLE_KEYS } from './tables';
 import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from './transitions';
 import { queryPage, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './state-store';
@@ -91,9 +92,23 @@ export function startJobItems(tables: Tables, cluster: Cluster, job: Provisionin
   ];
 }
 
-export async function getCluster(tables: Tables, clusterId: string): Promise<Cluster | undefined> {
+const CLUSTER_FIELDS = Object.keys(ClusterSchema.shape);
+
+/** A cluster item as the API shows it: the fields of the Cluster document and nothing the platform keeps beside them. */
+export const toCluster = (item: Item): Cluster =>
+  Object.fromEntries(Object.entries(item).filter(([name]) => CLUSTER_FIELDS.includes(name))) as Cluster;
+
+/** The whole cluster item: the API's fields plus what the workflow keeps on it (engine pins, spec location). */
+export type ClusterRecord = Cluster & { enginePins?: EngineConfig; specUri?: string; specVersion?: string };
+
+export async function getClusterRecord(tables: Tables, clusterId: string): Promise<ClusterRecord | undefined> {
   const { Item } = await tables.doc.send(new GetCommand({ TableName: tables.stateTable, Key: clusterKey(clusterId), ConsistentRead: true }));
-  return Item ? withoutKeys<Cluster>(Item) : undefined;
+  return Item ? withoutKeys<ClusterRecord>(Item) : undefined;
+}
+
+export async function getCluster(tables: Tables, clusterId: string): Promise<Cluster | undefined> {
+  const record = await getClusterRecord(tables, clusterId);
+  return record ? toCluster(record) : undefined;
 }
 
 export async function getJob(tables: Tables, jobId: string): Promise<ProvisioningJob | undefined> {
@@ -127,7 +142,7 @@ export function listClustersOfTeam(tables: Tables, teamId: string, query: ListCl
       ScanIndexForward: false,
     },
     query,
-    (item) => withoutKeys<Cluster>(item),
+    toCluster,
   );
 }
 

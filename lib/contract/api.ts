@@ -47,6 +47,7 @@ export const Cluster = z
     tier: TierName,
     status: ClusterStatus,
     endpoint: z.string().nullable().meta({ description: 'Query endpoint, once ACTIVE' }),
+    vpcCidr: z.string().optional().meta({ description: "The cluster's VPC address range, once allocated" }),
     vpcId: z.string().optional(),
     eksClusterArn: z.string().optional(),
     iamRoleArn: z.string().optional(),

@@ -1,0 +1,19 @@
+import { PERMANENT_ERROR, TRANSIENT_ERROR } from '../../lib/contract/workflow';
+
+/**
+ * Errors a workflow step throws on purpose. Step Functions matches its Retry and Catch on the
+ * error name: transient ones are retried with backoff, permanent ones fail the job at once.
+ */
+export class TransientError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = TRANSIENT_ERROR;
+  }
+}
+
+export class PermanentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = PERMANENT_ERROR;
+  }
+}
