@@ -5,6 +5,8 @@ import type { SpecLocation } from '../../lib/contract/workflow';
 export interface SpecStore {
   put(spec: TenantSpec): Promise<SpecLocation>;
   get(location: SpecLocation): Promise<TenantSpec>;
+  /** The newest version of a cluster's spec: what its last deploy used (jobs on a cluster never overlap). */
+  latest(clusterId: string): Promise<SpecLocation | undefined>;
 }
 
 /** What a deployed TenantStack reports about itself (its CloudFormation outputs, EKS). */

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parseTenantSpec, type TenantSpec } from '../../lib/contract/tenant-spec';
 import type { SpecLocation } from '../../lib/contract/workflow';
 import type { SpecStore } from './ports';
@@ -17,6 +17,17 @@ export class S3SpecStore implements SpecStore {
     );
     if (!VersionId) throw new Error(`Bucket ${this.bucket} is not versioned: a TenantSpec must keep every version`);
     return { uri: `s3://${this.bucket}/${key}`, version: VersionId };
+  }
+
+  async latest(clusterId: string): Promise<SpecLocation | undefined> {
+    const key = `specs/${clusterId}.json`;
+    try {
+      const { VersionId } = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { uri: `s3://${this.bucket}/${key}`, version: VersionId! };
+    } catch (error) {
+      if ((error as Error).name === 'NotFound') return undefined;
+      throw error;
+    }
   }
 
   async get(location: SpecLocation): Promise<TenantSpec> {
