@@ -1,22 +1,18 @@
 import * as path from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { LogLevel, NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { acknowledgeFindings } from '../compliance/compliance';
 import { PlatformConfig } from '../config/platform-config';
 import { ROUTES, RouteGroup } from '../contract/routes';
-import { BUNDLED_CONFIG_DEFINE, ENV, STATE_TABLE_KEYS } from '../../lambda/core/tables';
+import { ENV, STATE_TABLE_KEYS } from '../../lambda/core/tables';
 import { ManagedPolicyRole } from './managed-policy-role';
+import { PROJECT_ROOT, acknowledgeLambdaOutsideVpc, acknowledgeLambdaWithoutDlq, createSiciFunction } from './sici-function';
 import { indexArns } from './state-tables';
-
-/** The repository root: `lambda/api/<group>.ts` and `package-lock.json` are found from here. */
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
 
 /** The route groups of the API, in the order of the route table; one function serves each. */
 export const ROUTE_GROUPS: readonly RouteGroup[] = [...new Set(ROUTES.map((route) => route.group))];
@@ -104,11 +100,7 @@ export interface ApiFunctionsProps {
  * each with its own role, its own KMS-encrypted log group and only the permissions its routes
  * need. See `STATE_TABLE_ACTIONS`, `AUDITING_GROUPS` and `WORKFLOW_GROUPS`.
  *
- * Bundling: Node.js 24 on arm64, minified CommonJS, external source maps without sources
- * (readable stack traces via `--enable-source-maps`; the map is read only by Node, never served).
- * The AWS SDK v3 is taken from the Node.js 24 runtime (`@aws-sdk/*` external), which keeps each
- * bundle near 150 KB instead of about 730 KB and cold starts short; the handlers use only stable
- * DynamoDB and Step Functions calls, tested here against the version pinned in package-lock.json.
+ * Runtime, bundling and logging follow the conventions of `createSiciFunction`.
  */
 export class ApiFunctions extends Construct {
   /** The function of each route group. */
@@ -133,53 +125,22 @@ export class ApiFunctions extends Construct {
     const scope = new Construct(this, pascalCase(group));
     const entryDirectory = props.entryDirectory ?? path.join(PROJECT_ROOT, 'lambda', 'api');
 
-    const role = new ManagedPolicyRole(scope, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `SICI API, ${group} routes: the function's own role`,
-    });
-
-    const logGroup = new LogGroup(scope, 'Logs', {
-      encryptionKey: props.encryptionKey,
-      retention: props.logRetention ?? RetentionDays.ONE_YEAR,
-      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
-    });
-    // Instead of AWSLambdaBasicExecutionRole (logs on every group of the account): this group only.
-    logGroup.grantWrite(role);
-
-    const environment: Record<string, string> = {
-      [ENV.stateTable]: props.stateTable.tableName,
-      [ENV.auditTable]: props.auditTable.tableName,
-      POWERTOOLS_SERVICE_NAME: `sici-api-${group}`,
-      // Source maps are on (external .map files in the zip); this makes stack traces readable.
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-
-    const fn = new NodejsFunction(scope, 'Function', {
-      description: `SICI API: the ${group} routes`,
+    const { fn, role } = createSiciFunction(scope, {
+      config: props.config,
       entry: path.join(entryDirectory, `${group}.ts`),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-      runtime: Runtime.NODEJS_24_X,
-      architecture: Architecture.ARM_64,
-      memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(10),
-      reservedConcurrentExecutions: props.reservedConcurrency ?? 10,
-      tracing: Tracing.ACTIVE,
-      role,
-      logGroup,
-      environment,
-      bundling: {
-        format: OutputFormat.CJS,
-        minify: true,
-        sourceMap: true,
-        sourceMapMode: SourceMapMode.EXTERNAL,
-        sourcesContent: false,
-        // The runtime provides the AWS SDK v3 (see the class comment).
-        externalModules: ['@aws-sdk/*'],
-        define: { [BUNDLED_CONFIG_DEFINE]: JSON.stringify(JSON.stringify(props.config)) },
-        logLevel: LogLevel.WARNING,
+      description: `SICI API: the ${group} routes`,
+      roleDescription: `SICI API, ${group} routes: the function's own role`,
+      serviceName: `sici-api-${group}`,
+      encryptionKey: props.encryptionKey,
+      environment: {
+        [ENV.stateTable]: props.stateTable.tableName,
+        [ENV.auditTable]: props.auditTable.tableName,
       },
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      reservedConcurrency: props.reservedConcurrency,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
     });
 
     this.grantStateTable(group, role, props);
@@ -199,22 +160,13 @@ export class ApiFunctions extends Construct {
       fn.addEnvironment(ENV.stateMachineArn, props.stateMachine.stateMachineArn);
     }
 
-    acknowledgeFindings(role, {
-      'AwsSolutions-IAM5[Resource::*]':
-        "Resource '*' is only X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords), which has no resource-level permissions; DynamoDB, KMS and logs statements name the table, index, key and log group ARNs.",
-    });
-    acknowledgeFindings(fn, {
-      'NIST.800.53.R5-LambdaInsideVPC':
-        'API Lambdas reach only DynamoDB (and later Step Functions) over AWS public endpoints with IAM auth; a VPC would add NAT/endpoint cost with no data-plane access to protect.',
-      'HIPAA.Security-LambdaInsideVPC':
-        'API Lambdas reach only DynamoDB (and later Step Functions) over AWS public endpoints with IAM auth; a VPC would add NAT/endpoint cost with no data-plane access to protect.',
-      'cfn-guard:lambda_inside_vpc_check':
-        'API Lambdas reach only DynamoDB (and later Step Functions) over AWS public endpoints with IAM auth; a VPC would add NAT/endpoint cost with no data-plane access to protect.',
-      'NIST.800.53.R5-LambdaDLQ':
-        'Invoked synchronously by API Gateway only; a DLQ receives failed asynchronous invocations, of which there are none. Failures are answered to the caller as problem+json and logged.',
-      'HIPAA.Security-LambdaDLQ':
-        'Invoked synchronously by API Gateway only; a DLQ receives failed asynchronous invocations, of which there are none. Failures are answered to the caller as problem+json and logged.',
-    });
+    const outsideVpc =
+      'API Lambdas reach only DynamoDB and Step Functions over AWS public endpoints with IAM auth; a VPC would add NAT/endpoint cost with no data-plane access to protect.';
+    acknowledgeLambdaOutsideVpc(fn, outsideVpc);
+    acknowledgeLambdaWithoutDlq(
+      fn,
+      'Invoked synchronously by API Gateway only; a DLQ receives failed asynchronous invocations, of which there are none. Failures are answered to the caller as problem+json and logged.',
+    );
     return { fn, role };
   }
 
