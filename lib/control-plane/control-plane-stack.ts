@@ -9,15 +9,18 @@ import { ControlPlaneKey } from './control-plane-key';
 import { ControlPlaneRestApi } from './rest-api';
 import { StateTables } from './state-tables';
 import { TableBackup } from './table-backup';
+import { ProvisioningWorkflow } from './workflow/provisioning-workflow';
 
 export interface ControlPlaneStackProps extends StackProps {
   /** The platform configuration (validated by `loadPlatformConfig`); bundled into the API functions. */
   readonly config: PlatformConfig;
 
   /**
-   * The provisioning workflow the clusters function starts.
+   * A provisioning workflow made elsewhere, which the clusters function starts instead of the
+   * stack's own. The stack then makes no workflow of its own (no spec bucket, runner, workflow
+   * function or reconciler): for tests of the API's wiring, or a platform that runs its own.
    *
-   * @default - none yet: no function may start an execution
+   * @default - the stack's own `ProvisioningWorkflow`
    */
   readonly stateMachine?: IStateMachine;
 
@@ -32,8 +35,9 @@ export interface ControlPlaneStackProps extends StackProps {
 
 /**
  * SICI's control plane: the REST API (API Gateway, AWS_IAM, WAF) in front of one Lambda per route
- * group, over the state and audit tables (DynamoDB, KMS, PITR, AWS Backup). The provisioning
- * workflow joins it later through `stateMachine`.
+ * group, over the state and audit tables (DynamoDB, KMS, PITR, AWS Backup), and the provisioning
+ * workflow (Step Functions, the CodeBuild deploy runner, the TenantSpec bucket, the reconciler)
+ * that the clusters function starts.
  */
 export class ControlPlaneStack extends Stack {
   public readonly key: ControlPlaneKey;
@@ -42,6 +46,8 @@ export class ControlPlaneStack extends Stack {
   public readonly functions: ApiFunctions;
   public readonly restApi: ControlPlaneRestApi;
   public readonly webAcl: ApiWebAcl;
+  /** The stack's own provisioning workflow; undefined when `stateMachine` was given. */
+  public readonly workflow?: ProvisioningWorkflow;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, {
@@ -58,12 +64,21 @@ export class ControlPlaneStack extends Stack {
       encryptionKey,
     });
 
+    if (!props.stateMachine) {
+      this.workflow = new ProvisioningWorkflow(this, 'Workflow', {
+        config: props.config,
+        stateTable: this.tables.stateTable,
+        auditTable: this.tables.auditTable,
+        encryptionKey,
+      });
+    }
+
     this.functions = new ApiFunctions(this, 'ApiFunctions', {
       config: props.config,
       stateTable: this.tables.stateTable,
       auditTable: this.tables.auditTable,
       encryptionKey,
-      stateMachine: props.stateMachine,
+      stateMachine: props.stateMachine ?? this.workflow?.workflow.stateMachine,
     });
 
     const accountLoggingRole =
@@ -78,5 +93,9 @@ export class ControlPlaneStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { description: 'Base URL of the SICI REST API (SigV4)', value: this.restApi.url });
     new CfnOutput(this, 'StateTableName', { description: 'The state table', value: this.tables.stateTable.tableName });
     new CfnOutput(this, 'AuditTableName', { description: 'The audit table', value: this.tables.auditTable.tableName });
+    if (this.workflow) {
+      new CfnOutput(this, 'WorkflowStateMachineArn', { description: 'The provisioning workflow', value: this.workflow.workflow.stateMachine.stateMachineArn });
+      new CfnOutput(this, 'TenantSpecBucketName', { description: 'The TenantSpec bucket', value: this.workflow.specs.bucket.bucketName });
+    }
   }
 }

@@ -1,0 +1,321 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { isBuiltin } from 'node:module';
+import * as path from 'node:path';
+import type { PlatformConfig } from '../../config/platform-config';
+import { RUNNER_ENV } from '../../contract/workflow';
+
+/**
+ * The deploy runner's bundle: everything the CodeBuild job needs to run `cdk deploy` (or
+ * `cdk destroy`) of one TenantStack with the code and configuration of this control plane, and
+ * nothing it would have to download: no `npm install`, no `npx`, no registry at run time.
+ *
+ * Layout (the root of the CodeBuild source):
+ *
+ *   bin/app.js, lib/**.js, lambda/core/*.js   the CDK app, transpiled by esbuild file by file (the
+ *                                            source layout is kept, so `__dirname` means the same)
+ *   lambda/**.ts                             the Lambda entries: the control plane stack is
+ *                                            synthesized too (never deployed or bundled by the
+ *                                            runner), and NodejsFunction wants its entry files
+ *   config/platform.json                     the validated configuration this stack was made with
+ *   cdk.json                                 the project's, with `app: node bin/app.js`
+ *   package.json, package-lock.json, tsconfig.json
+ *   node_modules/                            the production dependency closure of the app (found
+ *                                            from esbuild's metafile) plus the aws-cdk CLI, copied
+ *                                            from this machine's node_modules without type
+ *                                            declarations, jsii metadata and docs
+ *   run-tenant-stack.sh                      the runner (see RUNNER_SCRIPT)
+ *   runner-bundle.json                       what went in: packages and versions, fingerprint
+ *
+ * Trade-offs: the bundle is about 200 MB (80 MB zipped; aws-cdk-lib, the kubectl and AWS CLI
+ * layers, the CDK CLI, the cfn-guard binary), uploaded once per change of the control plane's
+ * code, configuration or lock file, and downloaded by each build (seconds, inside the region).
+ * Native binaries come from the machine that synthesizes: esbuild's platform package (whichever
+ * is installed; the runner only needs esbuild to be found, never runs it) and the cfn-guard
+ * validator's (it ships every platform's; the runner runs the Linux x86_64 one, as the CodeBuild
+ * image is, and the macOS builds are left out). A pre-built runner image
+ * (ECR, by digest) would make builds start faster but needs an image pipeline and Docker; it is
+ * a possible later `DeployRunner` option, not needed for correctness.
+ */
+
+/**
+ * The packages the runner needs besides those the app imports: the CDK CLI, and esbuild, which
+ * `NodejsFunction` looks for when it is constructed (without it, it builds a Docker bundling image
+ * right away, even for a stack whose bundling is skipped). The runner never bundles a function:
+ * `cdk deploy --exclusively TenantStack-…` bundles only the tenant stack, which has none.
+ */
+export const RUNNER_TOOL_PACKAGES = ['aws-cdk', 'esbuild'] as const;
+
+/** The entry of the CDK app, relative to the project root. */
+export const APP_ENTRY = 'bin/app.ts';
+
+/** The runner script in the bundle's root. */
+export const RUNNER_SCRIPT_FILE = 'run-tenant-stack.sh';
+
+/** The bundle's manifest in its root. */
+export const RUNNER_MANIFEST_FILE = 'runner-bundle.json';
+
+/** Environment variable of the CodeBuild project naming the spec bucket (the only bucket a spec may come from). */
+export const RUNNER_SPEC_BUCKET_ENV = 'SICI_SPEC_BUCKET';
+
+/** Files of the project root copied into the bundle as they are. */
+const ROOT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
+
+/** Files in node_modules that nothing reads at run time (type declarations, jsii metadata, docs, sources, maps). */
+const PRUNED_FILE = /(\.d\.[cm]?ts|\.ts|\.map|\.jsii|\.jsii\.gz|\.jsii\.tabl\.json|\.jsii\.tabl\.json\.gz|^(README|CHANGELOG|API)\.md)$/;
+/** Folders in node_modules that nothing on the CodeBuild image (Linux x86_64) runs. */
+const PRUNED_FOLDERS = [path.join('@cdklabs', 'cdk-validator-cfnguard', 'bin', 'macos')];
+
+/**
+ * The runner. Environment: `SICI_ACTION` (deploy | destroy), `SICI_SPEC_URI`
+ * (`s3://<bucket>/specs/<clusterId>.json`, with `?versionId=<v>` for a deploy: the exact version
+ * the workflow wrote), `SICI_CLUSTER_ID`, `SICI_JOB_ID`, and the project's `SICI_SPEC_BUCKET`.
+ *
+ * A destroy gets the spec's URI without a version: the current version, i.e. the spec of the
+ * cluster's last deploy. A spec written for a deploy that then failed is newer than what is
+ * deployed, but a destroy needs only the stack's identity (stack name from the cluster id,
+ * account and region from the environment), which no spec version of a cluster changes.
+ *
+ * The CloudFormation events of the deploy are in the build log (`--progress events`); posting them
+ * as cluster events is left to a later change (the workflow records the job's own events).
+ */
+export const RUNNER_SCRIPT = `#!/usr/bin/env bash
+# SICI deploy runner: cdk deploy | destroy of TenantStack-<clusterId> from its TenantSpec.
+set -euo pipefail
+
+fail() { echo "sici-runner: $*" >&2; exit 2; }
+
+action="\${${RUNNER_ENV.action}:?${RUNNER_ENV.action} is required}"
+uri="\${${RUNNER_ENV.specUri}:?${RUNNER_ENV.specUri} is required}"
+cluster="\${${RUNNER_ENV.clusterId}:?${RUNNER_ENV.clusterId} is required}"
+job="\${${RUNNER_ENV.jobId}:?${RUNNER_ENV.jobId} is required}"
+allowed_bucket="\${${RUNNER_SPEC_BUCKET_ENV}:?${RUNNER_SPEC_BUCKET_ENV} is required}"
+
+[[ "$action" == deploy || "$action" == destroy ]] || fail "${RUNNER_ENV.action} must be deploy or destroy, not '$action'"
+[[ "$cluster" =~ ^c-[0-9a-z]{16}$ ]] || fail "${RUNNER_ENV.clusterId} '$cluster' is not a cluster id"
+[[ "$job" =~ ^j-[0-9a-z]{16}$ ]] || fail "${RUNNER_ENV.jobId} '$job' is not a job id"
+
+# s3://<bucket>/<key>[?versionId=<version>]
+[[ "$uri" =~ ^s3://([a-z0-9.-]+)/([^?]+)(\\?versionId=(.+))?$ ]] || fail "${RUNNER_ENV.specUri} '$uri' is not an s3:// URI"
+bucket="\${BASH_REMATCH[1]}"
+key="\${BASH_REMATCH[2]}"
+version="\${BASH_REMATCH[4]:-}"
+[[ "$bucket" == "$allowed_bucket" ]] || fail "the spec must come from $allowed_bucket, not $bucket"
+[[ "$key" == "specs/$cluster.json" ]] || fail "the spec of $cluster is specs/$cluster.json, not $key"
+
+echo "sici-runner: $action TenantStack-$cluster for job $job from $uri"
+aws s3api get-object --bucket "$bucket" --key "$key" \${version:+--version-id "$version"} tenant-spec.json > /dev/null
+node -e '
+  const spec = JSON.parse(require("fs").readFileSync("tenant-spec.json", "utf8"));
+  if (spec.clusterId !== process.env.${RUNNER_ENV.clusterId}) {
+    console.error("sici-runner: the spec describes " + spec.clusterId + ", not " + process.env.${RUNNER_ENV.clusterId});
+    process.exit(2);
+  }'
+
+# CloudTrail in the environment accounts shows which job assumed the bootstrap roles.
+export CDK_ROLE_SESSION_NAME="sici-runner-$job"
+cdk=(node node_modules/aws-cdk/bin/cdk --no-notices --ci -c tenantSpec=tenant-spec.json -c platformConfig=config/platform.json)
+stack="TenantStack-$cluster"
+if [[ "$action" == deploy ]]; then
+  # --exclusively: this stack only, and only its assets are bundled.
+  "\${cdk[@]}" deploy "$stack" --exclusively --require-approval never --progress events
+else
+  "\${cdk[@]}" destroy "$stack" --exclusively --force
+fi
+echo "sici-runner: $action of $stack done"
+`;
+
+export interface RunnerBundleOptions {
+  /** The project root (the folder of `bin/`, `lib/`, `lambda/`, `node_modules/`). */
+  readonly projectRoot: string;
+  /** The configuration the control plane is synthesized with: the runner deploys tenants with it. */
+  readonly config: PlatformConfig;
+}
+
+export interface RunnerBundleManifest {
+  /** Packages under node_modules, by path relative to node_modules, with their versions. */
+  readonly packages: Record<string, string>;
+  /** The app's files transpiled to JavaScript, relative to the bundle's root. */
+  readonly appFiles: string[];
+  readonly fingerprint: string;
+}
+
+/**
+ * A fingerprint of everything the bundle is made from: the app's sources, the lock file (which
+ * fixes node_modules), cdk.json, the configuration, and this file (the recipe). Cheap to compute:
+ * it reads source files, never node_modules.
+ */
+export function runnerBundleFingerprint(options: RunnerBundleOptions): string {
+  const hash = createHash('sha256');
+  const add = (name: string, content: string | Buffer) => hash.update(`${name}\0${content.length}\0`).update(content);
+  for (const folder of ['bin', 'lib', 'lambda']) {
+    for (const file of listFiles(path.join(options.projectRoot, folder))) {
+      add(path.relative(options.projectRoot, file), fs.readFileSync(file));
+    }
+  }
+  for (const file of [...ROOT_FILES, 'cdk.json']) add(file, fs.readFileSync(path.join(options.projectRoot, file)));
+  add('config', JSON.stringify(options.config));
+  add('recipe', fs.readFileSync(__filename));
+  return hash.digest('hex');
+}
+
+/**
+ * Builds the bundle into `outputDir` (empty or missing). Uses esbuild (a devDependency, loaded
+ * only here: a synth that skips bundling, like the runner's own, never needs it).
+ */
+export function buildRunnerBundle(outputDir: string, options: RunnerBundleOptions): RunnerBundleManifest {
+  const root = options.projectRoot;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+
+  // 1. What the app reads: its own files, and the packages it imports.
+  const analysis = esbuild.buildSync({
+    absWorkingDir: root,
+    entryPoints: [APP_ENTRY],
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    write: false,
+    metafile: true,
+    outdir: path.join(outputDir, '.analysis'),
+    logLevel: 'silent',
+  });
+  const appInputs = Object.keys(analysis.metafile.inputs);
+  const importedPackages = new Set<string>();
+  for (const input of Object.values(analysis.metafile.inputs)) {
+    for (const imported of input.imports) {
+      if (imported.external && !isBuiltin(imported.path) && !imported.path.startsWith('.') && !path.isAbsolute(imported.path)) {
+        importedPackages.add(packageName(imported.path));
+      }
+    }
+  }
+
+  // 2. The Lambda sources (entries of the control plane's functions), then the app transpiled over them.
+  copyTree(path.join(root, 'lambda'), path.join(outputDir, 'lambda'), () => true, false);
+  const typescript = appInputs.filter((file) => /\.[cm]?tsx?$/.test(file));
+  esbuild.buildSync({
+    absWorkingDir: root,
+    entryPoints: typescript,
+    outdir: outputDir,
+    outbase: '.',
+    bundle: false,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+  });
+  for (const file of appInputs.filter((f) => !typescript.includes(f))) {
+    fs.mkdirSync(path.dirname(path.join(outputDir, file)), { recursive: true });
+    fs.copyFileSync(path.join(root, file), path.join(outputDir, file));
+  }
+
+  // 3. Configuration and project files.
+  fs.mkdirSync(path.join(outputDir, 'config'), { recursive: true });
+  fs.writeFileSync(path.join(outputDir, 'config', 'platform.json'), JSON.stringify(options.config, null, 2));
+  for (const file of ROOT_FILES) fs.copyFileSync(path.join(root, file), path.join(outputDir, file));
+  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
+  delete cdkJson.watch;
+  fs.writeFileSync(path.join(outputDir, 'cdk.json'), JSON.stringify({ ...cdkJson, app: 'node bin/app.js' }, null, 2));
+  fs.writeFileSync(path.join(outputDir, RUNNER_SCRIPT_FILE), RUNNER_SCRIPT, { mode: 0o755 });
+
+  // 4. node_modules: the dependency closure of the imported packages and the CLI.
+  const packages = dependencyClosure(root, [...importedPackages, ...RUNNER_TOOL_PACKAGES]);
+  const nodeModules = path.join(root, 'node_modules');
+  const copied: string[] = [];
+  for (const dir of Object.keys(packages).sort((a, b) => a.length - b.length)) {
+    if (copied.some((parent) => dir.startsWith(parent + path.sep))) continue; // nested: came with its parent
+    copied.push(dir);
+    copyTree(path.join(nodeModules, dir), path.join(outputDir, 'node_modules', dir), (file, isDirectory) =>
+      isDirectory ? !PRUNED_FOLDERS.some((pruned) => path.relative(nodeModules, file) === pruned) : !PRUNED_FILE.test(path.basename(file)),
+      true,
+    );
+  }
+
+  const manifest: RunnerBundleManifest = {
+    packages,
+    appFiles: typescript.map((file) => file.replace(/\.[cm]?tsx?$/, '.js')),
+    fingerprint: runnerBundleFingerprint(options),
+  };
+  fs.writeFileSync(path.join(outputDir, RUNNER_MANIFEST_FILE), JSON.stringify(manifest, null, 2));
+  return manifest;
+}
+
+/** `@scope/name/sub/path` → `@scope/name`; `name/sub` → `name`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/**
+ * The packages `roots` need at run time, resolved the way Node does (from the requiring package's
+ * folder upward): dependencies and optional dependencies, transitively. Keys are folders relative
+ * to `<projectRoot>/node_modules` (nested ones included), values versions.
+ */
+function dependencyClosure(projectRoot: string, roots: string[]): Record<string, string> {
+  const nodeModules = path.join(projectRoot, 'node_modules');
+  const found: Record<string, string> = {};
+  const visit = (name: string, fromDir: string, optional: boolean) => {
+    const dir = resolvePackage(name, fromDir, projectRoot);
+    if (!dir) {
+      if (optional) return;
+      throw new Error(`The deploy runner needs package ${name} (required from ${path.relative(projectRoot, fromDir) || '.'}), which is not installed`);
+    }
+    const key = path.relative(nodeModules, dir);
+    if (key in found) return;
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    found[key] = manifest.version;
+    for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, dir, false);
+    for (const dependency of Object.keys(manifest.optionalDependencies ?? {})) visit(dependency, dir, true);
+  };
+  for (const name of roots) visit(name, projectRoot, false);
+  return found;
+}
+
+function resolvePackage(name: string, fromDir: string, projectRoot: string): string | undefined {
+  for (let dir = fromDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (dir === projectRoot || path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/** Files under `dir`, recursively (none if it does not exist). */
+function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return listFiles(full);
+      return entry.isFile() ? [full] : [];
+    });
+}
+
+/**
+ * Copies a tree. With `link`, files are hard-linked where the file system allows (node_modules and
+ * the cloud assembly are usually on one file system; nothing writes to the bundle's node_modules,
+ * it is only zipped) and copied otherwise. Symbolic links are recreated as they are.
+ */
+function copyTree(from: string, to: string, keep: (file: string, isDirectory: boolean) => boolean, link: boolean): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    if (entry.isDirectory()) {
+      if (keep(source, true)) copyTree(source, target, keep, link);
+    } else if (entry.isSymbolicLink()) {
+      fs.symlinkSync(fs.readlinkSync(source), target);
+    } else if (entry.isFile() && keep(source, false)) {
+      if (link) {
+        try {
+          fs.linkSync(source, target);
+          continue;
+        } catch {
+          // another file system, or links not allowed: copy
+        }
+      }
+      fs.copyFileSync(source, target);
+    }
+  }
+}
