@@ -12,6 +12,7 @@ import {
   Errors,
   Fail,
   IntegrationPattern,
+  JitterType,
   JsonPath,
   LogLevel,
   Pass,
@@ -187,6 +188,7 @@ export class WorkflowStateMachine extends Construct {
       interval: Duration.seconds(2),
       backoffRate: 2,
       maxAttempts: 3,
+      jitterStrategy: JitterType.FULL,
       ...this.props.lambdaRetry,
     });
     return task;
@@ -213,6 +215,7 @@ export class WorkflowStateMachine extends Construct {
       interval: Duration.seconds(10),
       backoffRate: 2,
       maxAttempts: 4,
+      jitterStrategy: JitterType.FULL,
       ...this.props.codeBuildRetry,
     });
     return task;
