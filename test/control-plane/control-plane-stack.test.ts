@@ -289,16 +289,19 @@ describe('IAM', () => {
     expect(statements.length).toBeGreaterThan(0);
     for (const { owner, statement } of statements) {
       const wildcards = asArray<unknown>(statement.Action).filter((a) => typeof a === 'string' && (a === '*' || /^[\w-]+:\*$/.test(a)));
-      expect([owner, wildcards]).toEqual([owner, []]);
-      if (statement.Effect === 'Allow') expect([owner, statement.NotAction]).toEqual([owner, undefined]);
+      if (statement.Effect === 'Allow') expect([owner, wildcards, statement.NotAction]).toEqual([owner, [], undefined]);
+      // The one kind of Deny with a wildcard: the buckets' TLS-only statement.
+      else if (wildcards.length) expect([owner, wildcards, statement.Condition]).toEqual([owner, ['s3:*'], { Bool: { 'aws:SecureTransport': 'false' } }]);
     }
   });
 
   test('no inline policies, and no AWS managed policy on the function roles', () => {
     template.resourceCountIs('AWS::IAM::Policy', 0);
     for (const [, role] of ofType('AWS::IAM::Role')) expect(role.Properties.Policies).toBeUndefined();
-    const functionRoles = ofType('AWS::Lambda::Function').map(([, fn]) => fn.Properties.Role['Fn::GetAtt'][0]);
-    expect(new Set(functionRoles).size).toBe(ROUTE_GROUPS.length);
+    // Each function (the API's and the workflow's) has a role of its own.
+    const functions = ofType('AWS::Lambda::Function');
+    const functionRoles = functions.map(([, fn]) => fn.Properties.Role['Fn::GetAtt'][0]);
+    expect(new Set(functionRoles).size).toBe(functions.length);
     for (const roleId of functionRoles) expect(resources[roleId].Properties.ManagedPolicyArns).toBeUndefined();
   });
 
@@ -320,7 +323,7 @@ describe('IAM', () => {
 
 describe('Lambda functions', () => {
   test('one per route group: Node.js 24 on arm64, X-Ray, reserved concurrency, its own log group, table names in env', () => {
-    const functions = ofType('AWS::Lambda::Function');
+    const functions = ofType('AWS::Lambda::Function').filter(([, fn]) => fn.Properties.Description.startsWith('SICI API: '));
     expect(functions).toHaveLength(ROUTE_GROUPS.length);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
@@ -331,7 +334,9 @@ describe('Lambda functions', () => {
         LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
       });
       const env = fn.Properties.Environment.Variables;
-      expect(Object.keys(env).sort()).toEqual([ENV.auditTable, ENV.stateTable, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].sort());
+      // The clusters function starts the provisioning workflow (see workflow.test.ts).
+      const workflow = fn.Properties.Description === 'SICI API: the clusters routes' ? [ENV.stateMachineArn] : [];
+      expect(Object.keys(env).sort()).toEqual([ENV.auditTable, ENV.stateTable, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', ...workflow].sort());
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     }
   });
