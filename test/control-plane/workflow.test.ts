@@ -1,3 +1,4 @@
+import '../../lambda/local/promise-with-resolvers';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import {
 } from '../../lib/control-plane/workflow/provisioning-workflow';
 import { RUNNER_SCRIPT_FILE, RUNNER_SPEC_BUCKET_ENV } from '../../lib/control-plane/workflow/runner-bundle';
 import { CODEBUILD_TRANSIENT_ERRORS, LAMBDA_TRANSIENT_ERRORS, RECORD_FAILURE_PREFIX } from '../../lib/control-plane/workflow/workflow-state-machine';
+import { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions';
 import { ENV } from '../../lambda/core/tables';
 import { TENANT_READER_ROLE } from '../../lambda/workflow/cloudformation-outputs-reader';
 
@@ -249,6 +251,75 @@ describe('definition (ASL)', () => {
     expect(overrides(STATE_NAMES.destroyTenantStack)[RUNNER_ENV.specUri]).toBe(
       `States.Format('s3://{}/specs/{}.json', '${WORKFLOW_PLACEHOLDERS.bucketName}', $.job.clusterId)`,
     );
+  });
+});
+
+describe('definition executed by aws-local-stepfunctions (as the local control plane runs it), with stand-in tasks', () => {
+  const JOB_ID = 'j-0123456789abcdef';
+  const CLUSTER_ID = 'c-0123456789abcdef';
+
+  /** Runs the definition; each task records what it got and answers like the real step or build, or throws where `fail` says. */
+  const execute = async (operationType: string, fail: Record<string, { name: string; times: number }> = {}) => {
+    const calls: { state: string; input: Json }[] = [];
+    const handlers: Record<string, (input: Json) => Promise<unknown>> = {};
+    for (const [name] of tasks()) {
+      handlers[name] = async (input) => {
+        calls.push({ state: name, input });
+        if (fail[name] && fail[name].times-- > 0) throw Object.assign(new Error(`${name} failed`), { name: fail[name].name });
+        if (input.EnvironmentVariablesOverride) return { Build: { Id: 'runner:1', BuildStatus: 'SUCCEEDED', Logs: { big: 'dropped' } } };
+        if (input.step === 'startJob') return { jobId: JOB_ID, clusterId: CLUSTER_ID, operationType };
+        if (input.step === 'writeTenantSpec') return { uri: `s3://specs/specs/${CLUSTER_ID}.json`, version: 'v7' };
+        return { from: input.step };
+      };
+    }
+    const machine = new LocalStateMachine(structuredClone(asl), { validationOptions: { checkArn: false } });
+    const retryIntervalOverrides = Object.fromEntries(Object.keys(handlers).map((name) => [name, 0]));
+    const execution = machine.run({ jobId: JOB_ID }, { overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides } });
+    const outcome = await execution.result.then(
+      (output: Json) => ({ status: 'SUCCEEDED', output }),
+      (error: Error) => ({ status: 'FAILED', error: error.message }),
+    );
+    const env = (state: string) =>
+      Object.fromEntries((calls.find((c) => c.state === state)!.input.EnvironmentVariablesOverride as Json[]).map((v) => [v.Name, v.Value]));
+    return { outcome, states: calls.map((c) => c.state), calls, env };
+  };
+
+  test('a CREATE runs every step, deploys the spec version just written, and keeps only the build id and status', async () => {
+    const { outcome, states: visited, env } = await execute('CREATE');
+    const S = STATE_NAMES;
+    expect(visited).toEqual([S.startJob, S.validateEntitlement, S.allocateCluster, S.writeTenantSpec, S.deployTenantStack, S.registerEndpoint, S.completeJob]);
+    expect(env(S.deployTenantStack)).toEqual({
+      [RUNNER_ENV.action]: 'deploy',
+      [RUNNER_ENV.specUri]: `s3://specs/specs/${CLUSTER_ID}.json?versionId=v7`,
+      [RUNNER_ENV.jobId]: JOB_ID,
+      [RUNNER_ENV.clusterId]: CLUSTER_ID,
+    });
+    expect(outcome).toMatchObject({ status: 'SUCCEEDED', output: { jobId: JOB_ID, build: { id: 'runner:1', status: 'SUCCEEDED' }, spec: { version: 'v7' } } });
+    expect((outcome as Json).output.build).toEqual({ id: 'runner:1', status: 'SUCCEEDED' });
+  });
+
+  test('a DELETE destroys with the cluster’s current spec and completes', async () => {
+    const { outcome, states: visited, env } = await execute('DELETE');
+    expect(visited).toEqual([STATE_NAMES.startJob, STATE_NAMES.destroyTenantStack, STATE_NAMES.completeJob]);
+    expect(env(STATE_NAMES.destroyTenantStack)).toMatchObject({
+      [RUNNER_ENV.action]: 'destroy',
+      [RUNNER_ENV.specUri]: `s3://${WORKFLOW_PLACEHOLDERS.bucketName}/specs/${CLUSTER_ID}.json`,
+    });
+    expect(outcome.status).toBe('SUCCEEDED');
+  });
+
+  test('a transient error is retried; a failed build goes through Record failure to Fail job with the state and error, and the execution fails', async () => {
+    const { outcome, states: visited, calls } = await execute('CREATE', {
+      [STATE_NAMES.allocateCluster]: { name: TRANSIENT_ERROR, times: 1 },
+      [STATE_NAMES.deployTenantStack]: { name: 'States.TaskFailed', times: 1 },
+    });
+    expect(visited.filter((s) => s === STATE_NAMES.allocateCluster)).toHaveLength(2);
+    expect(visited.at(-1)).toBe(STATE_NAMES.failJob);
+    expect(visited).not.toContain(STATE_NAMES.registerEndpoint);
+    const failJob = calls.at(-1)!.input;
+    expect(failJob.step).toBe('failJob');
+    expect(failJob.state).toMatchObject({ jobId: JOB_ID, failedState: STATE_NAMES.deployTenantStack, error: { Error: 'States.TaskFailed' } });
+    expect(outcome.status).toBe('FAILED');
   });
 });
 
