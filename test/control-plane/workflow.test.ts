@@ -391,6 +391,38 @@ describe('TenantSpec bucket', () => {
     );
   });
 
+  test('puts may use only the control plane key: no other key, no AES256, no aws:kms without a key id (that is aws/s3)', () => {
+    const [bucketId] = specBucket();
+    const [keyId] = onlyOfType('AWS::KMS::Key');
+    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => mentions(p.Properties.Bucket, bucketId))!;
+    const denies = asArray<Json>(policy[1].Properties.PolicyDocument.Statement).filter((s) => s.Effect === 'Deny' && s.Action === 's3:PutObject');
+    const sse = 's3:x-amz-server-side-encryption';
+    const sseKey = 's3:x-amz-server-side-encryption-aws-kms-key-id';
+    expect(denies.map((s) => s.Condition)).toEqual([
+      { StringNotEquals: { [sse]: 'aws:kms' }, Null: { [sse]: 'false' } },
+      { StringNotEquals: { [sseKey]: { 'Fn::GetAtt': [keyId, 'Arn'] } }, Null: { [sseKey]: 'false' } },
+      { StringEquals: { [sse]: 'aws:kms' }, Null: { [sseKey]: 'true' } },
+    ]);
+    // What each kind of put meets: only the default (no headers) and the control plane key pass.
+    const denied = (headers: Record<string, unknown>) =>
+      denies.some((statement) =>
+        Object.entries<Record<string, unknown>>(statement.Condition).every(([operator, keys]) =>
+          Object.entries(keys).every(([key, value]) => {
+            const present = key in headers;
+            if (operator === 'Null') return String(!present) === value;
+            if (operator === 'StringEquals') return present && JSON.stringify(headers[key]) === JSON.stringify(value);
+            return !present || JSON.stringify(headers[key]) !== JSON.stringify(value); // StringNotEquals
+          }),
+        ),
+      );
+    const controlPlaneKey = { 'Fn::GetAtt': [keyId, 'Arn'] };
+    expect(denied({})).toBe(false);
+    expect(denied({ [sse]: 'aws:kms', [sseKey]: controlPlaneKey })).toBe(false);
+    expect(denied({ [sse]: 'aws:kms' })).toBe(true);
+    expect(denied({ [sse]: 'AES256' })).toBe(true);
+    expect(denied({ [sse]: 'aws:kms', [sseKey]: 'arn:aws:kms:us-east-1:111111111111:key/other' })).toBe(true);
+  });
+
   test('server access logs go to a logs bucket; superseded spec versions have a lifecycle', () => {
     const [, bucket] = specBucket();
     const logsId = bucket.Properties.LoggingConfiguration.DestinationBucketName.Ref;
@@ -428,6 +460,7 @@ describe('deploy runner (CodeBuild)', () => {
         `s3:GetObjectVersion <${bucketId}.Arn>/specs/*`,
         `s3:GetObject ${assetBucket}/<source>.zip`,
         `s3:GetObjectVersion ${assetBucket}/<source>.zip`,
+        `s3:GetBucketAcl ${assetBucket}`,
         `s3:GetBucketLocation ${assetBucket}`,
       ].sort(),
     );

@@ -157,14 +157,15 @@ export class DeployRunner extends Construct {
     // `encryptionKey` would also grant `kms:ReEncrypt*` and `kms:GenerateDataKey*` to the role.
     (this.project.node.defaultChild as CfnProject).encryptionKey = props.encryptionKey.keyArn;
 
-    // The source: this one object of the bootstrap asset bucket (SSE with the bucket's AWS managed key).
+    // The source: this one object of the bootstrap asset bucket (SSE with the bucket's AWS managed
+    // key), and the bucket's location and ACL, which CodeBuild reads for an S3 source.
     this.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: [this.source.bucket.arnForObjects(this.source.s3ObjectKey)],
       }),
     );
-    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetBucketLocation'], resources: [this.source.bucket.bucketArn] }));
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetBucketAcl', 's3:GetBucketLocation'], resources: [this.source.bucket.bucketArn] }));
     this.logGroup.grantWrite(this.role);
     props.specs.grantReadSpecs(this.role);
     props.encryptionKey.grant(this.role, 'kms:Encrypt', 'kms:GenerateDataKey');

@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, CfnBucket, LifecycleRule, ObjectLockRetention, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
@@ -129,6 +129,20 @@ export class TenantSpecBucket extends Construct {
       ],
       removalPolicy,
     });
+    // Every spec is encrypted with the control plane key: a put may rely on the bucket default
+    // (no encryption header) or name this key, nothing else. Each Deny needs its header present
+    // (Null false), so a put without encryption headers, which gets the default, passes.
+    const sse = 's3:x-amz-server-side-encryption';
+    const sseKey = 's3:x-amz-server-side-encryption-aws-kms-key-id';
+    const denyPuts = (sid: string, conditions: Record<string, Record<string, string>>) =>
+      this.bucket.addToResourcePolicy(
+        new PolicyStatement({ sid, effect: Effect.DENY, principals: [new AnyPrincipal()], actions: ['s3:PutObject'], resources: [this.bucket.arnForObjects('*')], conditions }),
+      );
+    denyPuts('NoOtherEncryptionThanKms', { StringNotEquals: { [sse]: 'aws:kms' }, Null: { [sse]: 'false' } });
+    denyPuts('NoOtherKeyThanTheControlPlaneKey', { StringNotEquals: { [sseKey]: props.encryptionKey.keyArn }, Null: { [sseKey]: 'false' } });
+    // `aws:kms` with no key id would get the AWS managed aws/s3 key, not the bucket default.
+    denyPuts('NoAwsManagedKey', { StringEquals: { [sse]: 'aws:kms' }, Null: { [sseKey]: 'true' } });
+
     // Object events (a spec written) to EventBridge, for audit and automation. Set on the resource:
     // the construct's `eventBridgeEnabled` goes through a custom resource Lambda instead.
     (this.bucket.node.defaultChild as CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
