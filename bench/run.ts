@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { benchApiLatency } from './api-latency';
 import { benchLambdaBundles } from './lambda-bundles';
+import { benchLocalProvisioning } from './local-provisioning';
+import { benchTenantSynth } from './tenant-synth';
 
 /** `npm run bench`: SICI's speed and size figures, printed against their targets. */
 async function main() {
@@ -19,12 +19,14 @@ async function main() {
     console.log(`  ${b.functionId.padEnd(40)} ${kb.toFixed(1)} KB ${kb < 300 ? '(target met)' : '(TARGET MISSED)'}`);
   }
 
-  if (existsSync(join(__dirname, 'tenant-synth.ts'))) {
-    // Written alongside the TenantStack; loaded by path so this runner does not depend on it.
-    const { benchTenantSynth } = require(join(__dirname, 'tenant-synth')) as { benchTenantSynth(): Promise<{ medianMs: number; resourceCount: number }> };
-    const t = await benchTenantSynth();
-    console.log(`\nTenantStack synth with all compliance checks (M tier, two datasources): median of 5 ${Math.round(t.medianMs)} ms, ${t.resourceCount} resources`);
-  }
+  const provisioning = await benchLocalProvisioning();
+  console.log(
+    `\nLocal provisioning (M tier; the local deployer synthesizes and checks TenantStack instead of deploying it): ` +
+      `create → ACTIVE ${(provisioning.createToActiveMs / 1000).toFixed(1)} s, delete → DELETED ${(provisioning.deleteToDeletedMs / 1000).toFixed(1)} s`,
+  );
+
+  const t = await benchTenantSynth();
+  console.log(`\nTenantStack synth with all compliance checks (M tier, two datasources): median of 5 ${Math.round(t.medianMs)} ms, ${t.resourceCount} resources`);
 }
 
 main().catch((error) => {

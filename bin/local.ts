@@ -19,7 +19,7 @@ async function main() {
     throw new Error(`--port (or PORT) must be a port number from 0 to 65535, not "${options.port}"`);
   }
   const config = loadPlatformConfig(options.config);
-  const controlPlane = await startLocalControlPlane({ config, dataDir: options.data, port, log: (line) => console.log(line) });
+  const controlPlane = await startLocalControlPlane({ config, configFile: options.config, dataDir: options.data, port, log: (line) => console.log(line) });
   const teamA = controlPlane.profiles.profiles['sici-team-a'];
   console.log(`data: ${options.data}   credentials: ${controlPlane.profiles.credentialsFile} (profiles sici-admin, sici-team-a, sici-team-b)`);
   console.log('\nCreate a cluster as team-a:\n');
@@ -29,7 +29,8 @@ async function main() {
   );
   console.log(`SICI local control plane listening on ${controlPlane.url} (Ctrl-C stops it)`);
   const stop = async () => {
-    console.log('stopping…');
+    console.log('stopping: letting running jobs finish (Ctrl-C again to stop at once; they are failed at the next start)…');
+    process.once('SIGINT', () => process.exit(130));
     await controlPlane.stop();
     process.exit(0);
   };

@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { PlatformConfig } from '../../lib/config/platform-config';
-import type { ProvisioningJob } from '../../lib/contract/api';
 import { ROUTES } from '../../lib/contract/routes';
 import { CALLER_TTL_MS, getTeam } from '../core/callers';
 import type { JobStarter } from '../core/job-starter';
@@ -13,15 +12,24 @@ import { ALL_OPERATIONS } from '../api/operations';
 import { createRouter } from '../api/router';
 import { startLocalDynamoDB, LOCAL_DYNAMODB_CREDENTIALS, type LocalDynamoDB } from './local-dynamodb';
 import { DEMO_TEAMS, loadOrCreateLocalProfiles, teamPrincipal, type LocalProfiles } from './local-identities';
+import { reconcile } from '../workflow/reconcile';
+import type { WorkflowDependencies } from '../workflow/workflow-steps';
+import { FileSpecStore } from './file-spec-store';
+import { LocalDeployer } from './local-deployer';
 import { createLocalServer } from './local-server';
+import { LocalWorkflow } from './local-workflow';
+import { synthesizedWorkflowDefinition } from './workflow-definition';
 
 export interface LocalControlPlaneOptions {
   readonly config: PlatformConfig;
+  /** The file `config` was read from: the local deployer synthesizes tenants with it. */
+  readonly configFile: string;
   /** Folder for dynalite's data and the local credentials; in-memory store when `persist` is false. */
   readonly dataDir: string;
   readonly port?: number;
   readonly host?: string;
   readonly persist?: boolean;
+  /** Replaces the local workflow (tests that only exercise the API). */
   readonly jobStarter?: JobStarter;
   readonly log?: (line: string) => void;
 }
@@ -32,6 +40,7 @@ export interface LocalControlPlane {
   readonly profiles: LocalProfiles;
   readonly tables: Tables;
   readonly dynamodb: LocalDynamoDB;
+  readonly workflow?: LocalWorkflow;
   stop(): Promise<void>;
 }
 
@@ -53,16 +62,33 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const admin = options.config.admins[0];
   const profiles = loadOrCreateLocalProfiles(dataDir, admin);
 
+  const now = () => new Date();
+  const specs = new FileSpecStore(join(dataDir, 'specs'));
+  const deployer = new LocalDeployer({ folder: join(dataDir, 'deployments'), configFile: options.configFile, specs, tables, now });
+  const workflowDeps: WorkflowDependencies = { tables, config: options.config, specs, outputs: deployer, now };
+  const workflow = options.jobStarter
+    ? undefined
+    : new LocalWorkflow({ definition: synthesizedWorkflowDefinition(options.config), deps: workflowDeps, deployer, log });
+
   const deps: Dependencies = {
     tables,
     config: options.config,
-    jobStarter: options.jobStarter ?? jobsWaitForWorkflow(log),
+    jobStarter: options.jobStarter ?? workflow!,
     now: () => new Date(),
     callerTtlMs: CALLER_TTL_MS,
     warn: (message, detail) => log(`warning: ${message} ${JSON.stringify(detail)}`),
   };
   const route = createRouter(ROUTES, ALL_OPERATIONS, deps);
   await registerDemoTeams(tables, route, admin, options.config);
+
+  // As the scheduled reconciler does in AWS: jobs accepted before a restart start again, and jobs
+  // that were running when the process stopped (their executions died with it) are failed.
+  let reconciler: NodeJS.Timeout | undefined;
+  if (workflow) {
+    const report = await reconcile(workflowDeps, workflow, { pendingAfterMs: 0, runningTimeoutMs: 0 });
+    if (report.restarted.length || report.failed.length) log(`reconciled at start: restarted ${report.restarted.length} job(s), failed ${report.failed.length}`);
+    reconciler = setInterval(() => void reconcile(workflowDeps, workflow).catch((error) => log(`reconciler: ${error}`)), 60_000).unref();
+  }
 
   const server: Server = createLocalServer(profiles.byAccessKey, route);
   await new Promise<void>((resolveListen, reject) => {
@@ -76,20 +102,14 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     profiles,
     tables,
     dynamodb,
+    workflow,
     async stop() {
+      clearInterval(reconciler);
+      await workflow?.idle();
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));
       tables.doc.destroy();
       await dynamodb.close();
-    },
-  };
-}
-
-/** The provisioning workflow arrives with its own issue; until then accepted jobs wait, visibly, as PENDING. */
-function jobsWaitForWorkflow(log: (line: string) => void): JobStarter {
-  return {
-    async start(job: ProvisioningJob) {
-      log(`job ${job.jobId} (${job.operationType} ${job.clusterId}) accepted; it stays PENDING until a workflow runs it`);
     },
   };
 }

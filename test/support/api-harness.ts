@@ -6,6 +6,7 @@ import { ALL_OPERATIONS } from '../../lambda/api/operations';
 import { createRouter } from '../../lambda/api/router';
 import type { Dependencies } from '../../lambda/api/operation';
 import type { ApiResponse } from '../../lambda/api/http';
+import type { JobStarter } from '../../lambda/core/job-starter';
 import { connectTables, type Tables } from '../../lambda/core/state-store';
 import { LOCAL_DYNAMODB_CREDENTIALS, startLocalDynamoDB, type LocalDynamoDB } from '../../lambda/local/local-dynamodb';
 
@@ -38,7 +39,8 @@ export class ApiHarness {
     readonly deps: Dependencies,
   ) {}
 
-  static async start(): Promise<ApiHarness> {
+  /** `jobStarter` replaces the recording starter, e.g. with the local workflow built from the harness's tables. */
+  static async start(options: { jobStarter?: (tables: Tables, config: Dependencies['config']) => JobStarter } = {}): Promise<ApiHarness> {
     const dynamodb = await startLocalDynamoDB();
     const tables = connectTables(dynamodb.tables.state, dynamodb.tables.audit, {
       endpoint: dynamodb.endpoint,
@@ -46,13 +48,16 @@ export class ApiHarness {
       credentials: LOCAL_DYNAMODB_CREDENTIALS,
     });
     let harness: ApiHarness;
+    const config = loadPlatformConfig('config/platform.json');
+    const custom = options.jobStarter?.(tables, config);
     const deps: Dependencies = {
       tables,
-      config: loadPlatformConfig('config/platform.json'),
+      config,
       jobStarter: {
         async start(job) {
           if (harness.failJobStarts) throw new Error('workflow unavailable');
           harness.startedJobs.push(job);
+          await custom?.start(job);
         },
       },
       now: () => new Date(),
