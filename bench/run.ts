@@ -2,6 +2,7 @@
 import { benchApiLatency } from './api-latency';
 import { benchLambdaBundles } from './lambda-bundles';
 import { benchLocalProvisioning } from './local-provisioning';
+import { benchRunnerStartup } from './runner-startup';
 import { benchTenantSynth } from './tenant-synth';
 
 /** `npm run bench`: SICI's speed and size figures, printed against their targets. */
@@ -23,6 +24,14 @@ async function main() {
   console.log(
     `\nLocal provisioning (M tier; the local deployer synthesizes and checks TenantStack instead of deploying it): ` +
       `create → ACTIVE ${(provisioning.createToActiveMs / 1000).toFixed(1)} s, delete → DELETED ${(provisioning.deleteToDeletedMs / 1000).toFixed(1)} s`,
+  );
+
+  const runner = benchRunnerStartup();
+  const runnerSeconds = (runner.copyMs + runner.synthMs) / 1000;
+  console.log(
+    `\nDeploy runner, clean directory → start of cdk deploy: ${runnerSeconds.toFixed(1)} s ` +
+      `(unpack ${(runner.copyMs / 1000).toFixed(1)} s + synth with checks ${(runner.synthMs / 1000).toFixed(1)} s; no npm install) ` +
+      `${runnerSeconds < 60 ? '(target < 60 s met)' : '(TARGET < 60 s MISSED)'}`,
   );
 
   const t = await benchTenantSynth();

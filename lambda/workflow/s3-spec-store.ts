@@ -13,7 +13,7 @@ export class S3SpecStore implements SpecStore {
   async put(spec: TenantSpec): Promise<SpecLocation> {
     const key = `specs/${spec.clusterId}.json`;
     const { VersionId } = await this.s3.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json', ServerSideEncryption: 'aws:kms' }),
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }),
     );
     if (!VersionId) throw new Error(`Bucket ${this.bucket} is not versioned: a TenantSpec must keep every version`);
     return { uri: `s3://${this.bucket}/${key}`, version: VersionId };
