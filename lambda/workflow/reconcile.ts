@@ -49,7 +49,8 @@ async function jobsOlderThan(deps: WorkflowDependencies, partition: string, befo
         IndexName: GSI2.name,
         KeyConditionExpression: '#pk = :partition AND #sk < :before',
         ExpressionAttributeNames: { '#pk': GSI2.partitionKey, '#sk': GSI2.sortKey },
-        ExpressionAttributeValues: { ':partition': partition, ':before': before.toISOString() },
+        // `~` sorts after every job id, so jobs accepted in the very millisecond of `before` are included.
+        ExpressionAttributeValues: { ':partition': partition, ':before': `${before.toISOString()}#~` },
         ExclusiveStartKey: start,
       }),
     );
