@@ -1,4 +1,4 @@
-import type { Cluster, CreateClusterRequest, JobAccepted, ListClustersQuery, ProvisioningJob } from '../../lib/contract/api';
+import type { Cluster, CreateClusterRequest, JobAccepted, ListClustersQuery, ProvisioningJob, UpdateClusterRequest } from '../../lib/contract/api';
 import { newClusterId, newJobId } from '../../lib/contract/ids';
 import type { Caller } from '../core/callers';
 import {
@@ -116,21 +116,29 @@ async function getClusterOperation(context: OperationContext<{ clusterId: string
   return { status: 200, body: await ownCluster(context) };
 }
 
-async function deleteCluster(context: OperationContext<{ clusterId: string }>): Promise<OperationResult> {
+/**
+ * Starts a DELETE or UPDATE job on a cluster of the caller's team: refused (409) while another job
+ * is in flight or from a status the transition table does not allow; the conditional write makes
+ * the check and the start one step, so two concurrent calls cannot both get through.
+ */
+async function startJobOnCluster(
+  context: OperationContext<{ clusterId: string }>,
+  cluster: Cluster,
+  operationType: 'DELETE' | 'UPDATE',
+  changes: Partial<Pick<Cluster, 'tier'>> = {},
+): Promise<OperationResult> {
   const { deps, time } = context;
-  const cluster = await ownCluster(context);
-  const refuse = () => {
-    if (cluster.activeJobId) return conflict(`Job ${cluster.activeJobId} is in flight on cluster ${cluster.clusterId}; wait for it to finish.`);
-    return conflict(`Cluster ${cluster.clusterId} is ${cluster.status} and cannot be deleted from that status (only from ${clusterStatusesLeadingTo('DELETING').join(', ')}).`);
-  };
-  if (cluster.activeJobId || !clusterStatusesLeadingTo('DELETING').includes(cluster.status)) throw refuse();
-
-  const job = newJob(cluster, newJobId(), 'DELETE', time);
-  const deleting: Cluster = { ...cluster, status: STATUS_WHILE_RUNNING.DELETE, activeJobId: job.jobId, updatedAt: time };
+  const target = STATUS_WHILE_RUNNING[operationType];
+  if (cluster.activeJobId) throw conflict(`Job ${cluster.activeJobId} is in flight on cluster ${cluster.clusterId}; wait for it to finish.`);
+  if (!clusterStatusesLeadingTo(target).includes(cluster.status)) {
+    throw conflict(`Cluster ${cluster.clusterId} is ${cluster.status}: a ${operationType} job can start only from ${clusterStatusesLeadingTo(target).join(', ')}.`);
+  }
+  const job = newJob(cluster, newJobId(), operationType, time);
+  const running: Cluster = { ...cluster, ...changes, status: target, activeJobId: job.jobId, updatedAt: time };
   try {
     await transact(deps.tables, [
-      ...startJobItems(deps.tables, cluster, job, jobAcceptedEvent(job, deleting.status)),
-      context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId }),
+      ...startJobItems(deps.tables, cluster, job, jobAcceptedEvent(job, running.status), changes),
+      context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId, ...changes }),
     ]);
   } catch (error) {
     if (!(error instanceof TransactionConflict)) throw error;
@@ -138,7 +146,23 @@ async function deleteCluster(context: OperationContext<{ clusterId: string }>): 
     throw conflict(`Cluster ${cluster.clusterId} changed concurrently (now ${current?.status}${current?.activeJobId ? `, job ${current.activeJobId} in flight` : ''}).`);
   }
   await startJob(deps, job);
-  return accepted(job, deleting);
+  return accepted(job, running);
+}
+
+async function deleteCluster(context: OperationContext<{ clusterId: string }>): Promise<OperationResult> {
+  return startJobOnCluster(context, await ownCluster(context), 'DELETE');
+}
+
+/** A tier change: the cluster is redeployed at the new size through the same path as a create. */
+async function updateCluster(context: OperationContext<{ clusterId: string }, unknown, UpdateClusterRequest>): Promise<OperationResult> {
+  const cluster = await ownCluster(context);
+  const team = teamOf(context);
+  const { tier } = context.body;
+  if (!team.entitlements.tiers.includes(tier)) {
+    throw notEntitled(`Team ${team.teamId} is not entitled to tier ${tier} (entitled: ${team.entitlements.tiers.join(', ')}).`, 'body.tier');
+  }
+  if (tier === cluster.tier) throw conflict(`Cluster ${cluster.clusterId} is already tier ${tier}.`);
+  return startJobOnCluster(context, cluster, 'UPDATE', { tier });
 }
 
 async function listClusterEventsOperation(context: OperationContext<{ clusterId: string }, { limit: number; nextToken?: string }>): Promise<OperationResult> {
@@ -150,6 +174,7 @@ export const clusterOperations: Operations = {
   createCluster,
   listClusters,
   getCluster: getClusterOperation,
+  updateCluster,
   deleteCluster,
   listClusterEvents: listClusterEventsOperation,
 };

@@ -71,8 +71,9 @@ export function createClusterItems(tables: Tables, cluster: Cluster, job: Provis
 /**
  * Items that start a job on an existing cluster: the cluster moves to the job's running status
  * only from a status the transition table allows and only while no other job is in flight.
+ * `changes` are set on the cluster in the same write (e.g. the new tier of an UPDATE).
  */
-export function startJobItems(tables: Tables, cluster: Cluster, job: ProvisioningJob, event: ClusterEvent): TransactItem[] {
+export function startJobItems(tables: Tables, cluster: Cluster, job: ProvisioningJob, event: ClusterEvent, changes: Partial<Pick<Cluster, 'tier'>> = {}): TransactItem[] {
   const target = STATUS_WHILE_RUNNING[job.operationType];
   const from = clusterStatusesLeadingTo(target);
   const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
@@ -81,10 +82,16 @@ export function startJobItems(tables: Tables, cluster: Cluster, job: Provisionin
       Update: {
         TableName: tables.stateTable,
         Key: clusterKey(cluster.clusterId),
-        UpdateExpression: 'SET #status = :target, activeJobId = :job, updatedAt = :now',
+        UpdateExpression: `SET #status = :target, activeJobId = :job, updatedAt = :now${Object.keys(changes).map((name) => `, #${name} = :${name}`).join('')}`,
         ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(activeJobId) AND #status IN (${Object.keys(fromValues).join(', ')})`,
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':target': target, ':job': job.jobId, ':now': job.startedAt, ...fromValues },
+        ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(Object.keys(changes).map((name) => [`#${name}`, name])) },
+        ExpressionAttributeValues: {
+          ':target': target,
+          ':job': job.jobId,
+          ':now': job.startedAt,
+          ...fromValues,
+          ...Object.fromEntries(Object.entries(changes).map(([name, value]) => [`:${name}`, value])),
+        },
       },
     },
     put(tables, jobItem(job)),

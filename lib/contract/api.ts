@@ -38,6 +38,11 @@ export const CreateClusterRequest = z
   .meta({ id: 'CreateClusterRequest' });
 export type CreateClusterRequest = z.infer<typeof CreateClusterRequest>;
 
+export const UpdateClusterRequest = z
+  .strictObject({ tier: TierName })
+  .meta({ id: 'UpdateClusterRequest', description: 'The one thing a team may change on a cluster: its tier' });
+export type UpdateClusterRequest = z.infer<typeof UpdateClusterRequest>;
+
 export const Cluster = z
   .strictObject({
     clusterId: ClusterId,

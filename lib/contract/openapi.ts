@@ -28,7 +28,7 @@ export function openApiDocument(version: string) {
     const errors = [400, 403, ...('body' in route ? [413, 415] : []), ...route.errors].sort();
     registry.registerPath({
       operationId: route.operationId,
-      method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'delete',
+      method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
       path: route.path,
       summary: route.summary,
       tags: [route.group],

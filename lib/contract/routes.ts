@@ -9,6 +9,7 @@ import {
   PageQuery,
   ProvisioningJob,
   PutTeamRequest,
+  UpdateClusterRequest,
   Team,
   TeamPage,
 } from './api';
@@ -89,6 +90,19 @@ export const ROUTES = [
     mutating: false,
     success: { status: 200, description: 'The cluster', schema: Cluster },
     errors: [404],
+  },
+  {
+    operationId: 'updateCluster',
+    method: 'PATCH',
+    path: '/clusters/{clusterId}',
+    group: 'clusters',
+    access: 'team',
+    summary: "Change a cluster's tier (redeploys it through an UPDATE job)",
+    params: ClusterIdParam,
+    body: UpdateClusterRequest,
+    mutating: true,
+    success: { status: 202, description: 'Update accepted; Location is the job', schema: JobAccepted },
+    errors: [404, 409],
   },
   {
     operationId: 'deleteCluster',

@@ -252,3 +252,35 @@ describe('DELETE /clusters/{id} and status transitions', () => {
     expect((await api.call(BOB, 'GET', '/nowhere')).status).toBe(404);
   });
 });
+
+describe('PATCH /clusters/{id}', () => {
+  it('changes the tier through an UPDATE job, within the entitlement, one job at a time', async () => {
+    const created = await api.call(ALICE, 'POST', '/clusters', { body: { environment: 'dev', tier: 'S' } });
+    const { clusterId } = created.json.cluster;
+    expect((await api.call(ALICE, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'M' } })).status).toBe(409); // CREATE in flight
+
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    await api.tables.doc.send(
+      new UpdateCommand({
+        TableName: api.tables.stateTable,
+        Key: { pk: `CLUSTER#${clusterId}`, sk: 'CLUSTER' },
+        UpdateExpression: 'SET #s = :s REMOVE activeJobId',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':s': 'ACTIVE' },
+      }),
+    );
+    const notEntitled = await api.call(ALICE, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'L' } });
+    expect(notEntitled.status).toBe(403);
+    expect(notEntitled.json.errors[0].field).toBe('body.tier');
+    expect((await api.call(ALICE, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'S' } })).status).toBe(409); // nothing to change
+    expect((await api.call(ALICE, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'M', nodes: 9 } })).status).toBe(400);
+
+    const updated = await api.call(ALICE, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'M' } });
+    expect(updated.status).toBe(202);
+    expect(updated.json).toMatchObject({ operationType: 'UPDATE', cluster: { tier: 'M', status: 'UPDATING', activeJobId: updated.json.jobId } });
+    expect(updated.headers.location).toBe(`/jobs/${updated.json.jobId}`);
+    expect((await api.call(ALICE, 'GET', `/clusters/${clusterId}`)).json).toMatchObject({ tier: 'M', status: 'UPDATING' });
+    expect((await api.call(ALICE, 'DELETE', `/clusters/${clusterId}`)).status).toBe(409); // UPDATE in flight
+    expect((await api.call(BOB, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'M' } })).status).toBe(404);
+  });
+});

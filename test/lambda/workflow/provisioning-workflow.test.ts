@@ -169,6 +169,25 @@ it('deletes after create: DELETING → DELETED, destroy runs, the quota is given
   }
 });
 
+it('updates a tier through the deploy path: UPDATING → ACTIVE, a new spec version at the new tier', async () => {
+  const { api, runner, workflow, create } = await world();
+  try {
+    const { clusterId, jobId } = await create();
+    await workflow().settled(jobId);
+    const update = await api.call(MEMBER, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'M' } });
+    expect(update.status).toBe(202);
+    expect(await workflow().settled(update.json.jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await api.call(MEMBER, 'GET', `/clusters/${clusterId}`)).json).toMatchObject({ status: 'ACTIVE', tier: 'M', vpcCidr: '10.64.0.0/20' });
+    const store = new FileSpecStore(specsDir);
+    const latest = (await store.latest(clusterId))!;
+    expect(latest.version).toBe('2');
+    expect(await store.get(latest)).toMatchObject({ tier: 'M', vpcCidr: '10.64.0.0/20' });
+    expect(runner.builds.map((b) => b.action)).toEqual(['deploy', 'deploy']);
+  } finally {
+    await api.stop();
+  }
+});
+
 it('lets only one of two concurrent jobs on a cluster through (409 for the other)', async () => {
   const { api, workflow, create } = await world();
   try {
