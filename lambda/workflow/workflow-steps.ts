@@ -172,17 +172,15 @@ async function writeTenantSpec(deps: WorkflowDependencies, state: ExecutionState
 async function registerEndpoint(deps: WorkflowDependencies, state: ExecutionState) {
   const { job, cluster } = await requireJobAndCluster(deps, state);
   const outputs = await deps.outputs.read(cluster);
+  const fields = { endpoint: outputs.queryEndpoint, vpcId: outputs.vpcId, eksClusterArn: outputs.eksClusterArn, iamRoleArn: outputs.starburstRoleArn };
+  const known = Object.entries(fields).filter(([, value]) => value !== undefined);
+  const unknown = Object.entries(fields).filter(([, value]) => value === undefined);
   await deps.tables.doc.send(
     new UpdateCommand({
       TableName: deps.tables.stateTable,
       Key: clusterKey(cluster.clusterId),
-      UpdateExpression: 'SET endpoint = :endpoint, vpcId = :vpc, eksClusterArn = :eks, iamRoleArn = :role',
-      ExpressionAttributeValues: {
-        ':endpoint': outputs.queryEndpoint,
-        ':vpc': outputs.vpcId ?? null,
-        ':eks': outputs.eksClusterArn ?? null,
-        ':role': outputs.starburstRoleArn ?? null,
-      },
+      UpdateExpression: `SET ${known.map(([name]) => `${name} = :${name}`).join(', ')}${unknown.length ? ` REMOVE ${unknown.map(([name]) => name).join(', ')}` : ''}`,
+      ExpressionAttributeValues: Object.fromEntries(known.map(([name, value]) => [`:${name}`, value])),
     }),
   );
   await recordEvent(deps, job, 'ENDPOINT_REGISTERED', `Query endpoint ${outputs.queryEndpoint} registered`);
