@@ -19,11 +19,12 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 /**
  * Latency of the local control plane's API over real HTTP with SigV4-signed requests from the
  * SDK signer, at `concurrency` clients each sending requests back to back. The control plane runs
- * as `npm start` runs it, in its own process with its data on disk; the clients run here.
+ * as `npm start` runs it, in its own process with its data on disk, with jobs held; the clients run here.
  */
 export async function benchApiLatency(concurrency = 16, requestsPerClient = 60): Promise<LatencyFigures[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sici-bench-'));
-  const plane = await startLocalProcess(dataDir);
+  // The API alone, as its Lambdas run in AWS: the workflow (here local synths) would share these 2 cores.
+  const plane = await startLocalProcess(dataDir, ['--hold-jobs']);
   try {
     const profiles = JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8'));
     const admin = new SigV4Client(plane.url, profiles['sici-admin']);

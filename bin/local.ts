@@ -10,16 +10,24 @@ const program = new Command()
   .option('--port <port>', 'port on 127.0.0.1 (env PORT)', process.env.PORT ?? '8787')
   .option('--data <dir>', 'data folder (env SICI_DATA_DIR)', process.env.SICI_DATA_DIR ?? '.sici/local')
   .option('--config <file>', 'platform configuration (env SICI_CONFIG)', process.env.SICI_CONFIG ?? DEFAULT_PLATFORM_CONFIG_FILE)
+  .option('--hold-jobs', 'accept jobs but leave them PENDING (env SICI_HOLD_JOBS=1)', process.env.SICI_HOLD_JOBS === '1')
   .parse();
 
 async function main() {
-  const options = program.opts<{ port: string; data: string; config: string }>();
+  const options = program.opts<{ port: string; data: string; config: string; holdJobs: boolean }>();
   const port = Number(options.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`--port (or PORT) must be a port number from 0 to 65535, not "${options.port}"`);
   }
   const config = loadPlatformConfig(options.config);
-  const controlPlane = await startLocalControlPlane({ config, configFile: options.config, dataDir: options.data, port, log: (line) => console.log(line) });
+  const controlPlane = await startLocalControlPlane({
+    config,
+    configFile: options.config,
+    dataDir: options.data,
+    port,
+    holdJobs: options.holdJobs,
+    log: (line) => console.log(line),
+  });
   const teamA = controlPlane.profiles.profiles['sici-team-a'];
   console.log(`data: ${options.data}   credentials: ${controlPlane.profiles.credentialsFile} (profiles sici-admin, sici-team-a, sici-team-b)`);
   console.log('\nCreate a cluster as team-a:\n');

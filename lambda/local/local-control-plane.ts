@@ -29,8 +29,11 @@ export interface LocalControlPlaneOptions {
   readonly port?: number;
   readonly host?: string;
   readonly persist?: boolean;
-  /** Replaces the local workflow (tests that only exercise the API). */
-  readonly jobStarter?: JobStarter;
+  /**
+   * Accept jobs but do not run them: they stay PENDING until a start without this (used to
+   * measure the API alone, as in AWS, where the workflow runs elsewhere).
+   */
+  readonly holdJobs?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -66,14 +69,15 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const specs = new FileSpecStore(join(dataDir, 'specs'));
   const deployer = new LocalDeployer({ folder: join(dataDir, 'deployments'), configFile: options.configFile, specs, tables, now });
   const workflowDeps: WorkflowDependencies = { tables, config: options.config, specs, outputs: deployer, now };
-  const workflow = options.jobStarter
+  const workflow = options.holdJobs
     ? undefined
     : new LocalWorkflow({ definition: synthesizedWorkflowDefinition(options.config), deps: workflowDeps, deployer, log });
+  const heldJobs: JobStarter = { start: async (job) => log(`job ${job.jobId} held (PENDING): jobs are not run while --hold-jobs is on`) };
 
   const deps: Dependencies = {
     tables,
     config: options.config,
-    jobStarter: options.jobStarter ?? workflow!,
+    jobStarter: workflow ?? heldJobs,
     now: () => new Date(),
     callerTtlMs: CALLER_TTL_MS,
     warn: (message, detail) => log(`warning: ${message} ${JSON.stringify(detail)}`),

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import pLimit from 'p-limit';
 import { tenantStackName } from '../../lib/contract/tenant-spec';
 import { RUNNER_ENV, RunnerAction } from '../../lib/contract/workflow';
 import type { Tables } from '../core/state-store';
@@ -33,6 +34,9 @@ export interface BuildResult {
  * endpoint it reports starts with `local://`.
  */
 export class LocalDeployer implements TenantOutputsReader {
+  /** Synths run two at a time (each takes a core), as CodeBuild caps concurrent builds. */
+  private readonly slots = pLimit(2);
+
   constructor(private readonly options: LocalDeployerOptions) {}
 
   /** The handler of the state machine's CodeBuild task states. */
@@ -42,8 +46,7 @@ export class LocalDeployer implements TenantOutputsReader {
     const clusterId = env[RUNNER_ENV.clusterId];
     const jobId = env[RUNNER_ENV.jobId];
     if (!clusterId || !jobId) throw new PermanentError(`The runner needs ${RUNNER_ENV.clusterId} and ${RUNNER_ENV.jobId}`);
-    if (action === 'deploy') await this.deploy(clusterId, jobId);
-    else await this.destroy(clusterId, jobId);
+    await this.slots(() => (action === 'deploy' ? this.deploy(clusterId, jobId) : this.destroy(clusterId, jobId)));
     const id = `local:${jobId}`;
     return { Build: { Id: id, Arn: `arn:aws:codebuild:local:000000000000:build/${id}`, BuildStatus: 'SUCCEEDED', ProjectName: parameters.ProjectName ?? 'local' } };
   }

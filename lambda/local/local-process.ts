@@ -10,8 +10,8 @@ export interface LocalProcess {
   stop(): Promise<number | null>;
 }
 
-export function startLocalProcess(dataDir: string): Promise<LocalProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bin/local.ts'], {
+export function startLocalProcess(dataDir: string, args: string[] = []): Promise<LocalProcess> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bin/local.ts', ...args], {
     env: { ...process.env, PORT: '0', SICI_DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
