@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ApiHarness, principalOf } from '../support/api-harness';
 
 const ALICE = principalOf('alice');
@@ -12,6 +13,19 @@ beforeAll(async () => {
   await api.registerTeam('finance', [BOB], { tiers: ['S', 'M', 'L'], environments: ['dev', 'test'], maxClusters: 20 });
 });
 afterAll(() => api.stop());
+
+/** What the workflow does when a job ends: the cluster takes its new status and no job holds it. */
+const setStatus = async (clusterId: string, status: string) => {
+  await api.tables.doc.send(
+    new UpdateCommand({
+      TableName: api.tables.stateTable,
+      Key: { pk: `CLUSTER#${clusterId}`, sk: 'CLUSTER' },
+      UpdateExpression: 'SET #s = :s REMOVE activeJobId',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: { ':s': status },
+    }),
+  );
+};
 
 describe('POST /clusters', () => {
   it('accepts a cluster: 202, a Location to the job, the cluster PROVISIONING, its job PENDING and a first event', async () => {
@@ -199,19 +213,6 @@ describe('GET /clusters paging and filters', () => {
 });
 
 describe('DELETE /clusters/{id} and status transitions', () => {
-  const setStatus = async (clusterId: string, status: string) => {
-    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
-    await api.tables.doc.send(
-      new UpdateCommand({
-        TableName: api.tables.stateTable,
-        Key: { pk: `CLUSTER#${clusterId}`, sk: 'CLUSTER' },
-        UpdateExpression: 'SET #s = :s REMOVE activeJobId',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':s': status },
-      }),
-    );
-  };
-
   it('refuses to delete while the create job is in flight (409), then accepts once the cluster is ACTIVE', async () => {
     const created = await api.call(BOB, 'POST', '/clusters', { body: { environment: 'dev', tier: 'S' } });
     const { clusterId } = created.json.cluster;
@@ -259,16 +260,7 @@ describe('PATCH /clusters/{id}', () => {
     const { clusterId } = created.json.cluster;
     expect((await api.call(ALICE, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'M' } })).status).toBe(409); // CREATE in flight
 
-    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
-    await api.tables.doc.send(
-      new UpdateCommand({
-        TableName: api.tables.stateTable,
-        Key: { pk: `CLUSTER#${clusterId}`, sk: 'CLUSTER' },
-        UpdateExpression: 'SET #s = :s REMOVE activeJobId',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':s': 'ACTIVE' },
-      }),
-    );
+    await setStatus(clusterId, 'ACTIVE');
     const notEntitled = await api.call(ALICE, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'L' } });
     expect(notEntitled.status).toBe(403);
     expect(notEntitled.json.errors[0].field).toBe('body.tier');
