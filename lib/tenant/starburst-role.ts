@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { tenantAssumeBoundaryStatements, tenantAssumeStatements } from '../access/tenant-assume-policy';
 import type { TenantDatasource } from '../contract/tenant-spec';
 import { PodIdentityRole } from './pod-identity';
 import { ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './starburst-values';
@@ -57,18 +58,7 @@ export class StarburstRole extends Construct {
 
     this.boundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
       description: `Permissions boundary of the Starburst role of ${props.clusterName}`,
-      statements: [
-        ...(props.datasources.length > 0
-          ? [
-              new iam.PolicyStatement({
-                sid: 'AssumeApprovedDatasourceRoles',
-                actions: ['sts:AssumeRole'],
-                resources: props.datasources.map((ds) => ds.roleArn),
-              }),
-            ]
-          : []),
-        ...readToken,
-      ],
+      statements: [...tenantAssumeBoundaryStatements(props.datasources).map((s) => iam.PolicyStatement.fromJson(s)), ...readToken],
     });
 
     this.role = new PodIdentityRole(this, 'Role', {
@@ -81,18 +71,8 @@ export class StarburstRole extends Construct {
 
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `Starburst pods of ${props.clusterName}: one statement per approved datasource, and the ingest token`,
-      statements: [
-        ...props.datasources.map(
-          (ds) =>
-            new iam.PolicyStatement({
-              sid: `Assume${ds.id.replace(/[^A-Za-z0-9]/g, '')}`,
-              actions: ['sts:AssumeRole'],
-              resources: [ds.roleArn],
-              conditions: { StringEquals: { 'sts:ExternalId': ds.externalId } },
-            }),
-        ),
-        ...readToken,
-      ],
+      // The AssumeRole statements come from the one generator the data owners' documents are tested against.
+      statements: [...tenantAssumeStatements(props.datasources).map((s) => iam.PolicyStatement.fromJson(s)), ...readToken],
     });
     this.role.addManagedPolicy(this.policy);
 

@@ -1,0 +1,175 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bucketPolicySidPrefix, bucketPolicyVariant, DENY_INSECURE_TRANSPORT_SID, ownerRoleTrustPolicy, ownerS3Policy } from '../../lib/access/owner-documents';
+import { AccessDocumentError, folderPrefixes, listPrefixPatterns, objectArns } from '../../lib/access/s3-access';
+import { tenantAssumeBoundaryStatements, tenantAssumeStatements, tenantTagSessionStatements } from '../../lib/access/tenant-assume-policy';
+
+const STARBURST = 'arn:aws:iam::111111111111:role/TenantStack-c-0123456789abcdef-StarburstRoleABCD-1234';
+const EXTERNAL_ID = `sici-${'ab'.repeat(24)}`;
+const BUCKET = 'arn:aws:s3:::owner-lake';
+const DS_ROLE = 'arn:aws:iam::555555555555:role/sici-ds-0123456789abcdef';
+
+describe('prefix rules', () => {
+  test('a prefix names a folder: with or without the slash, never a sibling with the same start', () => {
+    expect(folderPrefixes(['sales', 'events/'])).toEqual(['events/', 'sales/']);
+    expect(objectArns(BUCKET, ['sales'])).toEqual([`${BUCKET}/sales/*`]);
+    expect(listPrefixPatterns(['sales'])).toEqual(['sales/*']);
+  });
+
+  test('duplicates and folders inside a listed folder are dropped; siblings are kept', () => {
+    expect(folderPrefixes(['a/b/', 'a', 'a/', 'ab/', 'a/b/c'])).toEqual(['a/', 'ab/']);
+  });
+
+  test.each([
+    ['a wildcard', 'sales/*'],
+    ['a question mark', 'sales/?'],
+    ['a policy variable', 'sales/${aws:username}/'],
+    ['a leading slash', '/sales/'],
+    ['a .. segment', 'sales/../hr/'],
+    ['an empty segment', 'sales//x/'],
+    ['a space', 'sales x/'],
+    ['an empty prefix', ''],
+  ])('%s is refused', (_, prefix) => {
+    expect(() => ownerS3Policy({ bucketArn: BUCKET, prefixes: [prefix], accessMode: 'read-only' })).toThrow(AccessDocumentError);
+    expect(() => ownerS3Policy({ bucketArn: BUCKET, prefixes: [prefix], accessMode: 'read-only' })).toThrow(/prefixes\.0/);
+  });
+
+  test('no prefixes at all is refused: a datasource never gets the whole bucket', () => {
+    expect(() => ownerS3Policy({ bucketArn: BUCKET, prefixes: [], accessMode: 'read-only' })).toThrow(/prefixes/);
+  });
+
+  test.each([['arn:aws:s3:::owner-lake/sub'], ['arn:aws:s3:::Owner_Lake'], ['arn:aws:s3:::*'], ['arn:aws:iam::1:role/x']])('bucket ARN %s is refused', (bucketArn) => {
+    expect(() => ownerS3Policy({ bucketArn, prefixes: ['a/'], accessMode: 'read-only' })).toThrow(/bucketArn/);
+  });
+});
+
+describe('owner trust policy', () => {
+  test('only the Starburst role, AssumeRole only with the ExternalId, TagSession for its transitive tags', () => {
+    expect(ownerRoleTrustPolicy({ starburstRoleArn: STARBURST, externalId: EXTERNAL_ID })).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'SiciStarburstAssumeWithExternalId',
+          Effect: 'Allow',
+          Principal: { AWS: STARBURST },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } },
+        },
+        { Sid: 'SiciStarburstTransitiveSessionTags', Effect: 'Allow', Principal: { AWS: STARBURST }, Action: 'sts:TagSession' },
+      ],
+    });
+  });
+
+  test.each([
+    ['an account root', { starburstRoleArn: 'arn:aws:iam::111111111111:root', externalId: EXTERNAL_ID }, /starburstRoleArn/],
+    ['a wildcard principal', { starburstRoleArn: '*', externalId: EXTERNAL_ID }, /starburstRoleArn/],
+    ['a short ExternalId', { starburstRoleArn: STARBURST, externalId: 'abc' }, /externalId/],
+    ['an ExternalId with a wildcard', { starburstRoleArn: STARBURST, externalId: `${'a'.repeat(40)}*` }, /externalId/],
+  ])('%s is refused', (_, input, message) => {
+    expect(() => ownerRoleTrustPolicy(input)).toThrow(message);
+  });
+});
+
+describe('owner S3 policy', () => {
+  test('read-only: list within the prefixes and read objects under them, nothing else', () => {
+    expect(ownerS3Policy({ bucketArn: BUCKET, prefixes: ['sales', 'events/'], accessMode: 'read-only' }).Statement).toEqual([
+      {
+        Sid: 'ListWithinPrefixes',
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: BUCKET,
+        Condition: { StringLike: { 's3:prefix': ['events/*', 'sales/*'] } },
+      },
+      { Sid: 'ReadObjects', Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${BUCKET}/events/*`, `${BUCKET}/sales/*`] },
+    ]);
+  });
+
+  test('read-write adds put, delete and abort of multipart uploads on the same objects', () => {
+    const statements = ownerS3Policy({ bucketArn: BUCKET, prefixes: ['sales/'], accessMode: 'read-write' }).Statement;
+    expect(statements.map((s) => s.Sid)).toEqual(['ListWithinPrefixes', 'ReadObjects', 'WriteObjects']);
+    expect(statements[2]).toEqual({
+      Sid: 'WriteObjects',
+      Effect: 'Allow',
+      Action: ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      Resource: [`${BUCKET}/sales/*`],
+    });
+  });
+
+  test('no wildcard action, no Principal, every resource inside the bucket', () => {
+    for (const accessMode of ['read-only', 'read-write'] as const) {
+      for (const s of ownerS3Policy({ bucketArn: BUCKET, prefixes: ['a/', 'b'], accessMode }).Statement) {
+        for (const action of [s.Action].flat()) expect(action).not.toMatch(/\*/);
+        for (const resource of [s.Resource ?? []].flat()) expect(resource === BUCKET || resource.startsWith(`${BUCKET}/`)).toBe(true);
+        expect(s.Principal).toBeUndefined();
+        expect(s.Effect).toBe('Allow');
+      }
+    }
+  });
+});
+
+describe('bucket policy variant', () => {
+  const input = { bucketArn: BUCKET, prefixes: ['sales/'], accessMode: 'read-write' as const, datasourceId: 'ds-0123456789abcdef', roleArn: DS_ROLE };
+
+  test("the role policy's statements with the datasource role as principal, named after the datasource, and a TLS-only deny", () => {
+    const policy = bucketPolicyVariant(input);
+    const own = ownerS3Policy({ bucketArn: input.bucketArn, prefixes: input.prefixes, accessMode: input.accessMode }).Statement;
+    const prefix = bucketPolicySidPrefix(input.datasourceId);
+    expect(prefix).toBe('SiciDs0123456789abcdef');
+    expect(policy.Statement.slice(0, -1)).toEqual(own.map((s) => ({ ...s, Sid: `${prefix}${s.Sid}`, Principal: { AWS: DS_ROLE } })));
+    expect(policy.Statement.at(-1)).toEqual({
+      Sid: DENY_INSECURE_TRANSPORT_SID,
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: [BUCKET, `${BUCKET}/*`],
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+  });
+
+  test('a principal other than an IAM role is refused', () => {
+    expect(() => bucketPolicyVariant({ ...input, roleArn: '*' })).toThrow(/roleArn/);
+    expect(() => bucketPolicyVariant({ ...input, roleArn: 'arn:aws:iam::555555555555:root' })).toThrow(/roleArn/);
+  });
+});
+
+describe('tenant statements', () => {
+  const datasources = [
+    { id: 'ds-0000000000000001', roleArn: DS_ROLE, externalId: EXTERNAL_ID },
+    { id: 'ds-0000000000000002', roleArn: 'arn:aws:iam::666666666666:role/p/r', externalId: `sici-${'cd'.repeat(24)}` },
+  ];
+
+  test('one AssumeRole statement per datasource, each with its own ExternalId', () => {
+    expect(tenantAssumeStatements(datasources)).toEqual([
+      { Sid: 'Assumeds0000000000000001', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: DS_ROLE, Condition: { StringEquals: { 'sts:ExternalId': EXTERNAL_ID } } },
+      {
+        Sid: 'Assumeds0000000000000002',
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Resource: 'arn:aws:iam::666666666666:role/p/r',
+        Condition: { StringEquals: { 'sts:ExternalId': datasources[1].externalId } },
+      },
+    ]);
+  });
+
+  test('no datasource, no statement', () => {
+    expect(tenantAssumeStatements([])).toEqual([]);
+    expect(tenantAssumeBoundaryStatements([])).toEqual([]);
+    expect(tenantTagSessionStatements([])).toEqual([]);
+  });
+
+  test('the boundary and TagSession statements name exactly the datasource roles', () => {
+    expect(tenantAssumeBoundaryStatements(datasources)).toEqual([
+      { Sid: 'AssumeApprovedDatasourceRoles', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: datasources.map((d) => d.roleArn) },
+    ]);
+    expect(tenantTagSessionStatements(datasources)).toEqual([
+      { Sid: 'TagSessionsOfApprovedDatasourceRoles', Effect: 'Allow', Action: 'sts:TagSession', Resource: datasources.map((d) => d.roleArn) },
+    ]);
+  });
+});
+
+test('lib/access is pure TypeScript: no aws-cdk-lib, no constructs', () => {
+  const dir = join(__dirname, '..', '..', 'lib', 'access');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  expect(files.length).toBeGreaterThan(4);
+  for (const file of files) expect(readFileSync(join(dir, file), 'utf8')).not.toMatch(/from '(aws-cdk-lib|constructs)/);
+});
