@@ -51,9 +51,6 @@ export function tenantAssumeBoundaryStatements(datasources: readonly AssumableDa
  * role carries them and needs `sts:TagSession` from both the caller's policy and the role's trust
  * policy. `sts:ExternalId` is not in TagSession's request context, so these statements cannot carry
  * that condition; they give nothing on their own (the AssumeRole still needs the ExternalId).
- *
- * `StarburstRole` does not render these yet (the tenant stack's tests pin its actions); until it
- * does, a Pod Identity session's chained AssumeRole is refused for want of `sts:TagSession`.
  */
 export function tenantTagSessionStatements(datasources: readonly AssumableDatasource[]): PolicyStatement[] {
   if (datasources.length === 0) return [];

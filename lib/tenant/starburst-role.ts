@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { tenantAssumeBoundaryStatements, tenantAssumeStatements } from '../access/tenant-assume-policy';
+import { tenantAssumeBoundaryStatements, tenantAssumeStatements, tenantTagSessionStatements } from '../access/tenant-assume-policy';
 import type { TenantDatasource } from '../contract/tenant-spec';
 import { PodIdentityRole } from './pod-identity';
 import { ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './starburst-values';
@@ -58,7 +58,10 @@ export class StarburstRole extends Construct {
 
     this.boundary = new iam.ManagedPolicy(this, 'PermissionsBoundary', {
       description: `Permissions boundary of the Starburst role of ${props.clusterName}`,
-      statements: [...tenantAssumeBoundaryStatements(props.datasources).map((s) => iam.PolicyStatement.fromJson(s)), ...readToken],
+      statements: [
+        ...[...tenantAssumeBoundaryStatements(props.datasources), ...tenantTagSessionStatements(props.datasources)].map((s) => iam.PolicyStatement.fromJson(s)),
+        ...readToken,
+      ],
     });
 
     this.role = new PodIdentityRole(this, 'Role', {
@@ -72,7 +75,11 @@ export class StarburstRole extends Construct {
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `Starburst pods of ${props.clusterName}: one statement per approved datasource, and the ingest token`,
       // The AssumeRole statements come from the one generator the data owners' documents are tested against.
-      statements: [...tenantAssumeStatements(props.datasources).map((s) => iam.PolicyStatement.fromJson(s)), ...readToken],
+      // Pod Identity's session tags are transitive: the chained AssumeRole needs sts:TagSession on the same roles.
+      statements: [
+        ...[...tenantAssumeStatements(props.datasources), ...tenantTagSessionStatements(props.datasources)].map((s) => iam.PolicyStatement.fromJson(s)),
+        ...readToken,
+      ],
     });
     this.role.addManagedPolicy(this.policy);
 

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { tenantAssumeBoundaryStatements, tenantAssumeStatements } from '../../lib/access/tenant-assume-policy';
+import { tenantAssumeBoundaryStatements, tenantAssumeStatements, tenantTagSessionStatements } from '../../lib/access/tenant-assume-policy';
 import { TenantStack, tenantStackName } from '../../lib/tenant/tenant-stack';
 import { fixtureSpec, newApp, platformConfig, type FixtureName } from '../tenant/helpers';
 
@@ -26,9 +26,9 @@ function starburstPolicies(fixture: FixtureName) {
   return { spec, policy: statementsOf(policyId).filter(isAssume), boundary: statementsOf(boundaryId).filter(isAssume) };
 }
 
-test('L (three datasources): the synthesized AssumeRole statements are tenantAssumeStatements, in order', () => {
+test('L (three datasources): the synthesized STS statements are tenantAssumeStatements then tenantTagSessionStatements, in order', () => {
   const { spec, policy, boundary } = starburstPolicies('L');
   expect(spec.datasources).toHaveLength(3);
-  expect(policy).toEqual(tenantAssumeStatements(spec.datasources));
-  expect(boundary).toEqual(tenantAssumeBoundaryStatements(spec.datasources));
+  expect(policy).toEqual([...tenantAssumeStatements(spec.datasources), ...tenantTagSessionStatements(spec.datasources)]);
+  expect(boundary).toEqual([...tenantAssumeBoundaryStatements(spec.datasources), ...tenantTagSessionStatements(spec.datasources)]);
 });

@@ -365,8 +365,11 @@ describe('IAM', () => {
         { Sid: expect.any(String), Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ds.roleArn, Condition: { StringEquals: { 'sts:ExternalId': ds.externalId } } },
       ]);
     }
+    // Tag the chained sessions (Pod Identity's tags are transitive) on the same roles only.
+    const tagging = statements.filter((s) => s.Action === 'sts:TagSession');
+    expect(tagging.flatMap((s) => [s.Resource].flat()).sort()).toEqual(spec.datasources.map((ds) => ds.roleArn).sort());
     // Everything else it may do: read its own ingest token.
-    const others = statements.filter((s) => !assume.includes(s));
+    const others = statements.filter((s) => !assume.includes(s) && !tagging.includes(s));
     expect(others.flatMap((s) => [s.Action].flat()).sort()).toEqual(['kms:Decrypt', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     for (const s of others) expect(s.Resource).not.toBe('*');
     expect(roleId).toBeDefined();
