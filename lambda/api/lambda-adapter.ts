@@ -12,10 +12,10 @@ import { createRouter, type Operations } from './router';
 
 const logger = new Logger();
 
-/** Until the workflow is deployed, accepted jobs wait in the PENDING index for it. */
-const jobsWaitForWorkflow: JobStarter = {
+/** Only the clusters function starts jobs (the stack gives it the state machine); the others never call this. */
+const startsNoJobs: JobStarter = {
   async start(job) {
-    logger.warn('No workflow configured: job stays PENDING', { jobId: job.jobId });
+    throw new Error(`This function has no state machine to start job ${job.jobId}`);
   },
 };
 
@@ -29,7 +29,7 @@ export function lambdaHandler(group: RouteGroup, operations: Operations) {
   const route = createRouter(routesOfGroup(group), operations, {
     tables: connectTables(requiredEnv(ENV.stateTable), requiredEnv(ENV.auditTable)),
     config,
-    jobStarter: stateMachineArn ? new StepFunctionsJobStarter(stateMachineArn) : jobsWaitForWorkflow,
+    jobStarter: stateMachineArn ? new StepFunctionsJobStarter(stateMachineArn) : startsNoJobs,
     now: () => new Date(),
     callerTtlMs: CALLER_TTL_MS,
     warn: (message, detail) => logger.warn(message, detail),
