@@ -24,11 +24,10 @@ export interface LocalControlPlaneOptions {
   readonly config: PlatformConfig;
   /** The file `config` was read from: the local deployer synthesizes tenants with it. */
   readonly configFile: string;
-  /** Folder for dynalite's data and the local credentials; in-memory store when `persist` is false. */
+  /** Folder for dynalite's data, the local credentials, TenantSpecs and synthesized deployments. */
   readonly dataDir: string;
   readonly port?: number;
   readonly host?: string;
-  readonly persist?: boolean;
   /**
    * Accept jobs but do not run them: they stay PENDING until a start without this (used to
    * measure the API alone, as in AWS, where the workflow runs elsewhere).
@@ -56,7 +55,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const log = options.log ?? (() => undefined);
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const dynamodb = await startLocalDynamoDB({ path: options.persist === false ? undefined : join(dataDir, 'dynamodb'), inWorker: true });
+  const dynamodb = await startLocalDynamoDB({ path: join(dataDir, 'dynamodb'), inWorker: true });
   const tables = connectTables(dynamodb.tables.state, dynamodb.tables.audit, {
     endpoint: dynamodb.endpoint,
     region: 'us-east-1',
@@ -78,7 +77,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     tables,
     config: options.config,
     jobStarter: workflow ?? heldJobs,
-    now: () => new Date(),
+    now,
     callerTtlMs: CALLER_TTL_MS,
     warn: (message, detail) => log(`warning: ${message} ${JSON.stringify(detail)}`),
   };
