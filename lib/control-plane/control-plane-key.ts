@@ -89,15 +89,7 @@ export class ControlPlaneKey extends Construct {
       new PolicyStatement({
         sid: 'CloudWatchLogsEncryptsLogGroupsOfThisAccount',
         principals: [new ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: [
-          'kms:Encrypt',
-          'kms:Decrypt',
-          'kms:ReEncryptFrom',
-          'kms:ReEncryptTo',
-          'kms:GenerateDataKey',
-          'kms:GenerateDataKeyWithoutPlaintext',
-          'kms:DescribeKey',
-        ],
+        actions: [...KEY_USE_ACTIONS, 'kms:DescribeKey'],
         resources: ['*'],
         conditions: {
           ArnLike: {

@@ -1,3 +1,4 @@
+import { expectCleanSynth } from '../support/compliance-report';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -89,20 +90,7 @@ function resourcePath(resourceId: Json): string {
 
 describe('compliance', () => {
   test('the stack synthesizes with AwsSolutions, NIST 800-53 R5, HIPAA and cfn-guard and no unacknowledged finding', () => {
-    if (synthError) {
-      const reportFile = path.join(outdir, 'validation-report.json');
-      const findings = fs.existsSync(reportFile)
-        ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')).pluginReports as Json[]).flatMap((report) =>
-            (report.violations as Json[]).map(
-              (violation) =>
-                `${report.pluginName}: ${violation.ruleName}: ${violation.description}\n    at ${(violation.violatingConstructs as Json[])
-                  .map((c) => c.constructPath)
-                  .join(', ')}`,
-            ),
-          )
-        : [];
-      throw new Error(`Synth failed: ${(synthError as Error).message}\n${findings.join('\n') || '(no validation report)'}`);
-    }
+    expectCleanSynth(synthError, outdir);
   });
 
   test('the synth needs no context lookup', () => {

@@ -12,18 +12,10 @@ import {
   podSizing,
   renderProperties,
 } from '../../lib/tenant/starburst-values';
-import { fixtureSpec, platformConfig } from './helpers';
+import { fixtureSpec, platformConfig, TRINO_ENGINE } from './helpers';
 
 const config = platformConfig();
-const trinoEngine = {
-  kind: 'trino' as const,
-  chart: { repository: 'https://trinodb.github.io/charts', name: 'trino', version: '1.41.0' },
-  image: {
-    repository: '999999999999.dkr.ecr.us-east-1.amazonaws.com/trino/trino',
-    tag: '476',
-    digest: `sha256:${'ab'.repeat(32)}`,
-  },
-};
+const trinoEngine = TRINO_ENGINE;
 const asTrino = (spec: TenantSpec): TenantSpec => ({ ...spec, engine: trinoEngine });
 
 /** Parses a Trino data size such as `4096MB` (MB = MiB in Trino) into MiB. */
