@@ -1,4 +1,4 @@
-import type { Cluster, CreateClusterRequest, JobAccepted, ListClustersQuery, ProvisioningJob, UpdateClusterRequest } from '../../lib/contract/api';
+import type { Cluster, CreateClusterRequest, Datasource, JobAccepted, ListClustersQuery, ProvisioningJob, UpdateClusterRequest } from '../../lib/contract/api';
 import { newClusterId, newJobId } from '../../lib/contract/ids';
 import type { Caller } from '../core/callers';
 import {
@@ -10,12 +10,12 @@ import {
   newJob,
   startJobItems,
 } from '../core/cluster-store';
-import { findStoredAnswer, storeAnswer } from '../core/idempotency';
 import { badRequest, conflict, notEntitled, notFound } from '../core/problems';
 import { transact, TransactionConflict, type TransactItem } from '../core/state-store';
 import { STATUS_WHILE_RUNNING, clusterStatusesLeadingTo } from '../core/transitions';
+import { commitWithAnswer } from './commit';
 import type { Dependencies, OperationContext, OperationResult } from './operation';
-import { Replay, type Operations } from './router';
+import type { Operations } from './router';
 
 type TeamCaller = Extract<Caller, { kind: 'team' }>;
 export const teamOf = (context: OperationContext) => (context.caller as TeamCaller).team;
@@ -27,18 +27,26 @@ export async function ownCluster(context: OperationContext<{ clusterId: string }
   return cluster;
 }
 
-function accepted(job: ProvisioningJob, cluster: Cluster): OperationResult {
+/** The 202 of a job start: the job's link in Location, what it acts on in the body. */
+export function accepted(job: ProvisioningJob, cluster: Cluster, datasource?: Datasource): OperationResult {
+  const clusterLink = `/clusters/${cluster.clusterId}`;
   const body: JobAccepted = {
     jobId: job.jobId,
     operationType: job.operationType,
     cluster,
-    links: { job: `/jobs/${job.jobId}`, cluster: `/clusters/${cluster.clusterId}`, events: `/clusters/${cluster.clusterId}/events` },
+    ...(datasource ? { datasource } : {}),
+    links: {
+      job: `/jobs/${job.jobId}`,
+      cluster: clusterLink,
+      events: `${clusterLink}/events`,
+      ...(datasource ? { datasource: `${clusterLink}/datasources/${datasource.datasourceId}`, setup: datasource.links.setup } : {}),
+    },
   };
   return { status: 202, body, headers: { location: body.links.job } };
 }
 
 /** Hands an accepted job to the workflow; a failure leaves it PENDING for the reconciler, never fails the call. */
-async function startJob(deps: Dependencies, job: ProvisioningJob): Promise<void> {
+export async function startJob(deps: Dependencies, job: ProvisioningJob): Promise<void> {
   try {
     await deps.jobStarter.start(job);
   } catch (error) {
@@ -80,30 +88,12 @@ async function createCluster(context: OperationContext<{}, unknown, CreateCluste
     ...createClusterItems(deps.tables, cluster, job, jobAcceptedEvent(job, cluster.status)),
     context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId, tier: body.tier, environment: body.environment }),
   ];
-  const idempotencyIndex = items.length;
-  if (context.idempotency) {
-    items.push(
-      storeAnswer(
-        deps.tables,
-        context.idempotency,
-        { status: answer.status, headers: { 'content-type': 'application/json', ...answer.headers }, body: JSON.stringify(answer.body) },
-        deps.now(),
-      ),
-    );
-  }
-  try {
-    await transact(deps.tables, items);
-  } catch (error) {
-    if (!(error instanceof TransactionConflict)) throw error;
-    if (context.idempotency && error.failedIndexes.includes(idempotencyIndex)) {
-      const stored = await findStoredAnswer(deps.tables, context.idempotency, deps.now());
-      if (stored) throw new Replay(stored);
-    }
+  await commitWithAnswer(context, items, answer, (error) => {
     if (error.failedIndexes.includes(0)) {
       throw notEntitled(`Team ${team.teamId} has reached its quota of ${team.entitlements.maxClusters} cluster(s); delete one or ask the platform team for more.`);
     }
     throw conflict('The request conflicted with a concurrent change; retry it.');
-  }
+  });
   await startJob(deps, job);
   return answer;
 }

@@ -71,11 +71,18 @@ export function createClusterItems(tables: Tables, cluster: Cluster, job: Provis
 /**
  * Items that start a job on an existing cluster: the cluster moves to the job's running status
  * only from a status the transition table allows and only while no other job is in flight.
- * `changes` are set on the cluster in the same write (e.g. the new tier of an UPDATE).
+ * `changes` are set on the cluster in the same write (e.g. the new tier of an UPDATE); `from`
+ * narrows the statuses it may start from (datasource jobs need an ACTIVE cluster).
  */
-export function startJobItems(tables: Tables, cluster: Cluster, job: ProvisioningJob, event: ClusterEvent, changes: Partial<Pick<Cluster, 'tier'>> = {}): TransactItem[] {
+export function startJobItems(
+  tables: Tables,
+  cluster: Cluster,
+  job: ProvisioningJob,
+  event: ClusterEvent,
+  changes: Partial<Pick<Cluster, 'tier'>> = {},
+  from: readonly ClusterStatus[] = clusterStatusesLeadingTo(STATUS_WHILE_RUNNING[job.operationType]),
+): TransactItem[] {
   const target = STATUS_WHILE_RUNNING[job.operationType];
-  const from = clusterStatusesLeadingTo(target);
   const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
   return [
     {

@@ -5,6 +5,7 @@
  * State table (single-table design), items by `pk` / `sk`:
  *   CLUSTER#<clusterId> / CLUSTER            a cluster           gsi1: TEAM#<teamId> / CLUSTER#<createdAt>#<clusterId>
  *   CLUSTER#<clusterId> / EVENT#<time>#<n>   a cluster event
+ *   CLUSTER#<clusterId> / DATASOURCE#<id>    a datasource of the cluster (DELETED ones are kept for the record)
  *   JOB#<jobId>         / JOB                a provisioning job  gsi1: CLUSTER#<clusterId> / JOB#<startedAt>#<jobId>
  *   TEAM#<teamId>       / TEAM               a team, its entitlements and cluster count   gsi1: TEAMS / TEAM#<teamId>
  *   PRINCIPAL#<arn>     / PRINCIPAL          which team an IAM principal belongs to

@@ -1,4 +1,4 @@
-import type { ClusterStatus, JobStatus, OperationType } from '../../lib/contract/api';
+import type { ClusterStatus, DatasourceStatus, JobStatus, OperationType } from '../../lib/contract/api';
 
 /**
  * The one table of lifecycle transitions. Every status change in the store is a conditional
@@ -22,6 +22,15 @@ export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> 
   FAILED: [],
 };
 
+/** A datasource is added by its ADD_DATASOURCE job (PENDING) and removed by a REMOVE_DATASOURCE job (DELETING). */
+export const DATASOURCE_TRANSITIONS: Readonly<Record<DatasourceStatus, readonly DatasourceStatus[]>> = {
+  PENDING: ['ACTIVE', 'FAILED'],
+  ACTIVE: ['DELETING'],
+  FAILED: ['DELETING'],
+  DELETING: ['DELETED', 'FAILED'],
+  DELETED: [],
+};
+
 /** The status a cluster takes when a job of each operation starts on it. */
 export const STATUS_WHILE_RUNNING: Readonly<Record<OperationType, ClusterStatus>> = {
   CREATE: 'PROVISIONING',
@@ -34,6 +43,10 @@ export const STATUS_WHILE_RUNNING: Readonly<Record<OperationType, ClusterStatus>
 /** Statuses from which a cluster may move to `target`. */
 export function clusterStatusesLeadingTo(target: ClusterStatus): ClusterStatus[] {
   return (Object.keys(CLUSTER_TRANSITIONS) as ClusterStatus[]).filter((from) => CLUSTER_TRANSITIONS[from].includes(target));
+}
+
+export function datasourceStatusesLeadingTo(target: DatasourceStatus): DatasourceStatus[] {
+  return (Object.keys(DATASOURCE_TRANSITIONS) as DatasourceStatus[]).filter((from) => DATASOURCE_TRANSITIONS[from].includes(target));
 }
 
 export function jobStatusesLeadingTo(target: JobStatus): JobStatus[] {

@@ -15,6 +15,7 @@ import { DEMO_TEAMS, loadOrCreateLocalProfiles, teamPrincipal, type LocalProfile
 import { reconcile } from '../workflow/reconcile';
 import type { WorkflowDependencies } from '../workflow/workflow-steps';
 import { FileSpecStore } from './file-spec-store';
+import { LocalAccessProbe } from './local-access-probe';
 import { LocalDeployer } from './local-deployer';
 import { createLocalServer } from './local-server';
 import { LocalWorkflow } from './local-workflow';
@@ -66,8 +67,9 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
 
   const now = () => new Date();
   const specs = new FileSpecStore(join(dataDir, 'specs'));
-  const deployer = new LocalDeployer({ folder: join(dataDir, 'deployments'), configFile: options.configFile, specs, tables, now });
-  const workflowDeps: WorkflowDependencies = { tables, config: options.config, specs, outputs: deployer, now };
+  const deployer = new LocalDeployer({ folder: join(dataDir, 'deployments'), configFile: options.configFile, config: options.config, specs, tables, now });
+  const access = new LocalAccessProbe((clusterId) => deployer.deployedTemplate(clusterId));
+  const workflowDeps: WorkflowDependencies = { tables, config: options.config, specs, outputs: deployer, access, now };
   const workflow = options.holdJobs
     ? undefined
     : new LocalWorkflow({ definition: synthesizedWorkflowDefinition(options.config), deps: workflowDeps, deployer, log });

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
-import { tenantStackName } from '../../lib/contract/tenant-spec';
+import type { PlatformConfig } from '../../lib/config/platform-config';
+import { starburstRoleArn, tenantStackName } from '../../lib/contract/tenant-spec';
 import { RUNNER_ENV, RunnerAction } from '../../lib/contract/workflow';
 import type { Tables } from '../core/state-store';
 import type { SpecStore, TenantOutputs, TenantOutputsReader } from '../workflow/ports';
@@ -17,6 +18,8 @@ export interface LocalDeployerOptions {
   readonly folder: string;
   /** The platform configuration file the app synthesizes with. */
   readonly configFile: string;
+  /** The same configuration, parsed: the environments' accounts name the roles the stack would create. */
+  readonly config: PlatformConfig;
   readonly specs: SpecStore;
   readonly tables: Tables;
   readonly now: () => Date;
@@ -55,6 +58,13 @@ export class LocalDeployer implements TenantOutputsReader {
     const file = join(this.clusterFolder(spec.clusterId), 'outputs.json');
     if (!existsSync(file)) throw new TransientError(`${tenantStackName(spec.clusterId)} has not been deployed locally`);
     return JSON.parse(readFileSync(file, 'utf8')) as TenantOutputs;
+  }
+
+  /** The template of the cluster's last deploy: what is "deployed" locally. */
+  deployedTemplate(clusterId: string): { Resources: Record<string, any> } {
+    const file = join(this.clusterFolder(clusterId), 'template.json');
+    if (!existsSync(file)) throw new TransientError(`${tenantStackName(clusterId)} has not been deployed locally`);
+    return JSON.parse(readFileSync(file, 'utf8'));
   }
 
   private clusterFolder(clusterId: string): string {
@@ -101,12 +111,18 @@ export class LocalDeployer implements TenantOutputsReader {
       `Local deploy: ${stackName} synthesized in ${seconds} s, ${Object.keys(template.Resources).length} resources, 0 unacknowledged findings ` +
         `(cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA Security, cfn-guard); template kept at ${templateFile}; not deployed`,
     );
-    const outputs: TenantOutputs = { queryEndpoint: `local://${spec.queryEndpoint.hostname}` };
+    writeFileSync(join(this.clusterFolder(clusterId), 'template.json'), JSON.stringify(template));
+    const environment = this.options.config.environments[spec.environment];
+    const outputs: TenantOutputs = {
+      queryEndpoint: `local://${spec.queryEndpoint.hostname}`,
+      ...(environment ? { starburstRoleArn: starburstRoleArn(clusterId, environment) } : {}),
+    };
     writeFileSync(join(this.clusterFolder(clusterId), 'outputs.json'), JSON.stringify(outputs, null, 2));
   }
 
   private async destroy(clusterId: string, jobId: string): Promise<void> {
     rmSync(join(this.clusterFolder(clusterId), 'outputs.json'), { force: true });
+    rmSync(join(this.clusterFolder(clusterId), 'template.json'), { force: true });
     await recordEvent(
       this.options,
       { clusterId, jobId },

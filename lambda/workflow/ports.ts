@@ -1,4 +1,4 @@
-import type { TenantSpec } from '../../lib/contract/tenant-spec';
+import type { TenantDatasource, TenantSpec } from '../../lib/contract/tenant-spec';
 import type { SpecLocation } from '../../lib/contract/workflow';
 
 /** Where TenantSpecs are kept, versioned: S3 in AWS, the data folder locally. */
@@ -19,4 +19,31 @@ export interface TenantOutputs {
 
 export interface TenantOutputsReader {
   read(spec: Pick<TenantSpec, 'clusterId' | 'environment'>): Promise<TenantOutputs>;
+}
+
+/** A datasource to check, as the cluster's engine will reach it. */
+export interface AccessCheck {
+  readonly clusterId: string;
+  readonly environment: { readonly account: string; readonly region: string };
+  /** The cluster's Starburst role: the principal the owner's trust policy names. */
+  readonly starburstRoleArn: string;
+  readonly datasource: TenantDatasource;
+}
+
+/**
+ * Checks that a cluster reaches a new datasource exactly as generated, before it becomes ACTIVE.
+ * Resolves with a one-line account of what was checked (for the cluster's events); rejects with a
+ * `DatasourceAccessError` naming what failed.
+ */
+export interface AccessProbe {
+  check(request: AccessCheck): Promise<string>;
+}
+
+/**
+ * Checks a TenantSpec's generated tenant policy before it is deployed (IAM's policy simulator in
+ * AWS). Resolves with a one-line account for the cluster's events; rejects with a PermanentError
+ * when the policy would allow or deny other than generated.
+ */
+export interface TenantPolicyPrecheck {
+  check(spec: TenantSpec): Promise<string>;
 }

@@ -2,15 +2,16 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PlatformConfig } from '../../lib/config/platform-config';
 import type { ClusterStatus, ProvisioningJob } from '../../lib/contract/api';
 import { DocumentError } from '../../lib/contract/json-document';
-import { mandatoryTags, parseTenantSpec, type TenantSpec } from '../../lib/contract/tenant-spec';
-import { StepInvocation, type ExecutionState, type JobContext, type SpecLocation, type WorkflowStep } from '../../lib/contract/workflow';
+import { mandatoryTags, parseTenantSpec, starburstRoleArn, type TenantSpec } from '../../lib/contract/tenant-spec';
+import { STATE_NAMES, StepInvocation, type ExecutionState, type JobContext, type SpecLocation, type WorkflowStep } from '../../lib/contract/workflow';
 import { auditPut } from '../core/audit-log';
 import { getTeam, teamKey } from '../core/callers';
 import { clusterKey, eventItem, getClusterRecord, getJob, jobKey, type ClusterRecord } from '../core/cluster-store';
+import { DEPLOYED_DATASOURCE_STATUSES, datasourcesOfCluster, getDatasource, moveDatasource, toTenantDatasource } from '../core/datasource-store';
 import { transact, TransactionConflict, type Tables, type TransactItem } from '../core/state-store';
 import { clusterStatusesLeadingTo } from '../core/transitions';
 import { nthTenantCidr } from './cidr-allocation';
-import type { SpecStore, TenantOutputsReader } from './ports';
+import type { AccessProbe, SpecStore, TenantOutputsReader, TenantPolicyPrecheck } from './ports';
 import { PermanentError, TransientError } from './workflow-errors';
 
 /**
@@ -24,6 +25,10 @@ export interface WorkflowDependencies {
   readonly config: PlatformConfig;
   readonly specs: SpecStore;
   readonly outputs: TenantOutputsReader;
+  /** Checks a new datasource as the cluster will reach it, before it becomes ACTIVE. */
+  readonly access: AccessProbe;
+  /** Checks the generated tenant policy before a deploy; absent where IAM's policy simulator cannot be reached (locally). */
+  readonly precheck?: TenantPolicyPrecheck;
   readonly now: () => Date;
 }
 
@@ -38,6 +43,8 @@ const STEPS: Record<WorkflowStep, Step> = {
   allocateCluster,
   writeTenantSpec,
   registerEndpoint,
+  validateAccess,
+  rejectDatasource,
   completeJob,
   failJob,
 };
@@ -87,6 +94,14 @@ async function validateEntitlement(deps: WorkflowDependencies, state: ExecutionS
   if (!deps.config.environments[cluster.environment]) throw new PermanentError(`Environment ${cluster.environment} is no longer offered by the platform`);
   if (!entitlements.environments.includes(cluster.environment)) throw new PermanentError(`Team ${team.teamId} is no longer entitled to environment ${cluster.environment}`);
   if (!entitlements.tiers.includes(cluster.tier)) throw new PermanentError(`Team ${team.teamId} is no longer entitled to tier ${cluster.tier}`);
+  if (job.operationType === 'ADD_DATASOURCE') {
+    const ds = await requireDatasource(deps, job);
+    if (!deps.config.approvedConnectors.includes(ds.type)) throw new PermanentError(`Connector type ${ds.type} is no longer approved by the platform`);
+    if (ds.accessMode === 'read-write' && !entitlements.readWriteDatasources) throw new PermanentError(`Team ${team.teamId} is no longer entitled to read-write datasources`);
+    if (entitlements.dataAccounts && !entitlements.dataAccounts.includes(ds.externalAccountId)) {
+      throw new PermanentError(`Team ${team.teamId} may no longer add datasources from account ${ds.externalAccountId}`);
+    }
+  }
   await recordEvent(deps, job, 'ENTITLEMENT_VALIDATED', `Team ${team.teamId} is entitled to tier ${cluster.tier} in ${cluster.environment}`);
 }
 
@@ -141,7 +156,7 @@ async function writeTenantSpec(deps: WorkflowDependencies, state: ExecutionState
         tier: cluster.tier,
         vpcCidr: cluster.vpcCidr,
         engine,
-        datasources: [],
+        datasources: (await datasourcesOfCluster(deps.tables, cluster.clusterId, DEPLOYED_DATASOURCE_STATUSES)).map(toTenantDatasource),
         accessGroups: [cluster.teamId],
         ingest: {
           endpoint: `${deps.config.ingestEndpoint.replace(/\/$/, '')}/clusters/${cluster.clusterId}/queries`,
@@ -155,6 +170,12 @@ async function writeTenantSpec(deps: WorkflowDependencies, state: ExecutionState
   } catch (error) {
     if (error instanceof DocumentError) throw new PermanentError(error.message);
     throw error;
+  }
+  if (spec.datasources.length > 0) {
+    const precheck = deps.precheck
+      ? await deps.precheck.check(spec)
+      : "Tenant policy pre-check skipped: IAM's policy simulator needs AWS (local control plane)";
+    await recordEvent(deps, job, 'TENANT_POLICY_CHECKED', precheck);
   }
   const location = await deps.specs.put(spec);
   await deps.tables.doc.send(
@@ -187,14 +208,62 @@ async function registerEndpoint(deps: WorkflowDependencies, state: ExecutionStat
   return { endpoint: outputs.queryEndpoint, vpcId: outputs.vpcId, eksClusterArn: outputs.eksClusterArn, iamRoleArn: outputs.starburstRoleArn };
 }
 
+/** An ADD_DATASOURCE job's datasource must be reachable exactly as generated before it becomes ACTIVE. */
+async function validateAccess(deps: WorkflowDependencies, state: ExecutionState): Promise<void> {
+  const { job, cluster } = await requireJobAndCluster(deps, state);
+  if (job.operationType !== 'ADD_DATASOURCE') return;
+  const ds = await requireDatasource(deps, job);
+  if (ds.status !== 'PENDING') return; // rejected earlier in this job: the spec no longer has it
+  const environment = deps.config.environments[cluster.environment];
+  if (!environment) throw new PermanentError(`Environment ${cluster.environment} is not configured`);
+  const checked = await deps.access.check({
+    clusterId: cluster.clusterId,
+    environment,
+    starburstRoleArn: starburstRoleArn(cluster.clusterId, environment),
+    datasource: toTenantDatasource(ds),
+  });
+  await recordEvent(deps, job, 'DATASOURCE_ACCESS_VALIDATED', `Datasource ${ds.datasourceId}: ${checked}`);
+}
+
+/**
+ * The datasource failed its access validation: it becomes FAILED with the reason, and the workflow
+ * writes and deploys the spec again without it, so the cluster ends as it was before the job.
+ */
+async function rejectDatasource(deps: WorkflowDependencies, state: ExecutionState): Promise<void> {
+  const job = await requireJob(deps, state.jobId);
+  const ds = await requireDatasource(deps, job);
+  if (ds.status !== 'PENDING') return;
+  const now = deps.now().toISOString();
+  const reason = causeOf(state.error);
+  await transact(deps.tables, [
+    moveDatasource(deps.tables, ds, 'FAILED', { jobId: job.jobId, now, reason }),
+    putEvent(deps, job, 'DATASOURCE_REJECTED', `Datasource ${ds.datasourceId} failed access validation and is taken out of the cluster again: ${reason}`, now),
+    workflowAudit(deps, job, 'rejectDatasource', now, { datasourceId: ds.datasourceId, reason }),
+  ]);
+}
+
 async function completeJob(deps: WorkflowDependencies, state: ExecutionState): Promise<void> {
   const { job, cluster } = await requireJobAndCluster(deps, state);
-  if (job.status === 'SUCCEEDED') return;
+  if (job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
   const target: ClusterStatus = job.operationType === 'DELETE' ? 'DELETED' : 'ACTIVE';
   const now = deps.now().toISOString();
+  const ds = job.datasourceId ? await requireDatasource(deps, job) : undefined;
+  // A rejected datasource fails its job, while the cluster, redeployed without it, is ACTIVE again.
+  if (job.operationType === 'ADD_DATASOURCE' && ds?.status === 'FAILED') {
+    const errorDetails = { step: STATE_NAMES.validateAccess, cause: ds.statusReason ?? 'access validation failed' };
+    await transact(deps.tables, [
+      finishJob(deps, job, 'FAILED', now, errorDetails),
+      moveCluster(deps, cluster, job, target, now),
+      putEvent(deps, job, 'JOB_FAILED', `${job.operationType} job ${job.jobId} failed: datasource ${ds.datasourceId} was rejected; cluster is ${target} without it`, now, target),
+      workflowAudit(deps, job, 'completeJob', now, { status: target, datasourceId: ds.datasourceId, datasourceStatus: 'FAILED' }),
+    ]);
+    return;
+  }
+  const datasourceTarget = job.operationType === 'ADD_DATASOURCE' ? 'ACTIVE' : 'DELETED';
   await transact(deps.tables, [
     finishJob(deps, job, 'SUCCEEDED', now),
     moveCluster(deps, cluster, job, target, now),
+    ...(ds ? [moveDatasource(deps.tables, ds, datasourceTarget, { jobId: job.jobId, now })] : []),
     ...(target === 'DELETED'
       ? [
           {
@@ -208,8 +277,15 @@ async function completeJob(deps: WorkflowDependencies, state: ExecutionState): P
           },
         ]
       : []),
-    putEvent(deps, job, 'JOB_SUCCEEDED', `${job.operationType} job ${job.jobId} succeeded; cluster is ${target}`, now, target),
-    workflowAudit(deps, job, 'completeJob', now, { status: target }),
+    putEvent(
+      deps,
+      job,
+      'JOB_SUCCEEDED',
+      `${job.operationType} job ${job.jobId} succeeded; ${ds ? `datasource ${ds.datasourceId} is ${datasourceTarget}, ` : ''}cluster is ${target}`,
+      now,
+      target,
+    ),
+    workflowAudit(deps, job, 'completeJob', now, { status: target, ...(ds ? { datasourceId: ds.datasourceId, datasourceStatus: datasourceTarget } : {}) }),
   ]);
 }
 
@@ -224,8 +300,13 @@ async function failJob(deps: WorkflowDependencies, state: ExecutionState): Promi
     putEvent(deps, job, 'JOB_FAILED', `${job.operationType} job ${job.jobId} failed at "${errorDetails.step}": ${errorDetails.cause}`, now, 'FAILED'),
     workflowAudit(deps, job, 'failJob', now, errorDetails),
   ];
-  // The cluster leaves its running status only if this job still holds it.
+  // The cluster leaves its running status only if this job still holds it; so does its datasource.
   if (cluster.activeJobId === job.jobId) items.splice(1, 0, moveCluster(deps, cluster, job, 'FAILED', now));
+  const ds = job.datasourceId ? await getDatasource(deps.tables, job.clusterId, job.datasourceId) : undefined;
+  if (ds?.activeJobId === job.jobId) {
+    const reason = `${job.operationType} job ${job.jobId} failed at "${errorDetails.step}": ${errorDetails.cause}`.slice(0, 1000);
+    items.push(moveDatasource(deps.tables, ds, 'FAILED', { jobId: job.jobId, now, reason }));
+  }
   await transact(deps.tables, items);
 }
 
@@ -241,6 +322,13 @@ async function requireCluster(deps: WorkflowDependencies, clusterId: string): Pr
   const cluster = await getClusterRecord(deps.tables, clusterId);
   if (!cluster) throw new PermanentError(`Cluster ${clusterId} does not exist`);
   return cluster;
+}
+
+async function requireDatasource(deps: WorkflowDependencies, job: ProvisioningJob) {
+  if (!job.datasourceId) throw new PermanentError(`${job.operationType} job ${job.jobId} names no datasource`);
+  const ds = await getDatasource(deps.tables, job.clusterId, job.datasourceId);
+  if (!ds) throw new PermanentError(`Datasource ${job.datasourceId} of cluster ${job.clusterId} does not exist`);
+  return ds;
 }
 
 async function requireJobAndCluster(deps: WorkflowDependencies, state: ExecutionState) {

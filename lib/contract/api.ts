@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { EnvironmentName, IamPrincipalArn, TierName } from '../config/platform-config';
-import { ClusterId, JobId, TeamId } from './ids';
+import { AwsAccountId, AwsRegion, ConnectorType, EnvironmentName, IamPrincipalArn, TierName } from '../config/platform-config';
+import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
+import { AccessMode, ExternalId, IamRoleArn, S3BucketArn, S3Prefix } from './tenant-spec';
 
 /**
  * The documents of SICI's REST API: one zod schema each. Request schemas are strict (unknown
@@ -74,6 +75,7 @@ export const ProvisioningJob = z
     teamId: TeamId,
     operationType: OperationType,
     status: JobStatus,
+    datasourceId: DatasourceId.optional().meta({ description: 'The datasource an ADD_DATASOURCE or REMOVE_DATASOURCE job adds or removes' }),
     startedAt: Timestamp,
     completedAt: Timestamp.optional(),
     errorDetails: ErrorDetails.optional(),
@@ -93,12 +95,130 @@ export const ClusterEvent = z
   .meta({ id: 'ClusterEvent' });
 export type ClusterEvent = z.infer<typeof ClusterEvent>;
 
+// ---- Datasources -----------------------------------------------------------------------------
+
+export const DATASOURCE_STATUSES = ['PENDING', 'ACTIVE', 'FAILED', 'DELETING', 'DELETED'] as const;
+export const DatasourceStatus = z
+  .enum(DATASOURCE_STATUSES)
+  .meta({
+    id: 'DatasourceStatus',
+    description:
+      'PENDING: its job is adding it (the owner applies the setup meanwhile); ACTIVE: validated and in the cluster; FAILED: not added (see statusReason); DELETING: its job is removing it; DELETED: removed, kept for the record',
+  });
+export type DatasourceStatus = z.infer<typeof DatasourceStatus>;
+
+const Prefixes = z
+  .array(S3Prefix)
+  .min(1)
+  .max(20)
+  .refine((prefixes) => new Set(prefixes.map((p) => p.replace(/\/$/, ''))).size === prefixes.length, 'prefixes must be unique')
+  .meta({ description: 'Folders of the bucket the cluster may reach, e.g. sales/ (no wildcard, no ..)', example: ['sales/'] });
+
+export const CreateDatasourceRequest = z
+  .strictObject({
+    type: ConnectorType,
+    externalAccountId: AwsAccountId.meta({ description: 'The AWS account that owns the bucket and its Glue catalog', example: '210987654321' }),
+    bucketArn: S3BucketArn.meta({ example: 'arn:aws:s3:::team-a-lake' }),
+    prefixes: Prefixes,
+    region: AwsRegion.meta({ description: 'Region of the bucket and its Glue catalog', example: 'eu-west-1' }),
+    accessMode: AccessMode.default('read-only').meta({ description: 'read-write needs the team entitlement readWriteDatasources' }),
+  })
+  .meta({ id: 'CreateDatasourceRequest', description: 'What a team may choose about a datasource; everything else (role, ExternalId, policies, catalog) is generated' });
+export type CreateDatasourceRequest = z.infer<typeof CreateDatasourceRequest>;
+
+export const Datasource = z
+  .strictObject({
+    datasourceId: DatasourceId,
+    clusterId: ClusterId,
+    teamId: TeamId,
+    type: ConnectorType,
+    externalAccountId: AwsAccountId,
+    bucketArn: S3BucketArn,
+    prefixes: z.array(S3Prefix),
+    region: AwsRegion,
+    accessMode: AccessMode,
+    catalog: z.string().meta({ description: 'The Trino catalog name', example: 'ds_0123456789abcdef' }),
+    roleArn: IamRoleArn.meta({ description: "The role the data owner creates (see the setup); the cluster assumes it only with externalId" }),
+    externalId: ExternalId.meta({ description: 'Generated for this datasource alone; never chosen by a caller, never reused' }),
+    iamPolicyReference: z.string().meta({
+      description: "Where the cluster's permission to assume roleArn lives: the Starburst role's ARN and the statement id (ARN#Sid)",
+    }),
+    status: DatasourceStatus,
+    statusReason: z.string().optional().meta({ description: 'Why it FAILED' }),
+    activeJobId: JobId.optional().meta({ description: 'The job adding or removing it, while one runs' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+    links: z.strictObject({ setup: z.string() }),
+  })
+  .meta({ id: 'Datasource' });
+export type Datasource = z.infer<typeof Datasource>;
+
+export const ListDatasourcesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(25).meta({ description: 'Items per page (1-100)' }),
+  nextToken: z.string().min(1).max(2048).optional().meta({ description: 'Opaque token from the previous page' }),
+  status: DatasourceStatus.optional(),
+});
+export type ListDatasourcesQuery = z.infer<typeof ListDatasourcesQuery>;
+
+const OneOrMany = z.union([z.string(), z.array(z.string())]);
+const PolicyStatementJson = z.object({
+  Sid: z.string().optional(),
+  Effect: z.enum(['Allow', 'Deny']),
+  Principal: z.union([z.literal('*'), z.object({ AWS: OneOrMany }), z.object({ Service: OneOrMany })]).optional(),
+  Action: OneOrMany,
+  Resource: OneOrMany.optional(),
+  Condition: z.record(z.string(), z.record(z.string(), OneOrMany)).optional(),
+});
+const PolicyDocumentSchema = z
+  .object({ Version: z.literal('2012-10-17'), Statement: z.array(PolicyStatementJson) })
+  .meta({ id: 'PolicyDocument', description: 'An IAM policy document' });
+
+export const DatasourceSetup = z
+  .strictObject({
+    datasourceId: DatasourceId,
+    starburstRoleArn: IamRoleArn.meta({ description: "The cluster's Starburst role: the only principal the trust policy admits" }),
+    roleName: z.string(),
+    rolePath: z.string(),
+    roleArn: IamRoleArn,
+    externalId: ExternalId,
+    trustPolicy: PolicyDocumentSchema,
+    permissionsPolicy: PolicyDocumentSchema.meta({ description: 'The role policy: S3 within the prefixes, the Glue catalog, and S3-used KMS keys' }),
+    bucketPolicy: PolicyDocumentSchema.meta({ description: "For owners who grant S3 in the bucket policy: this datasource's statements" }),
+    commands: z
+      .record(z.string(), z.array(z.string()))
+      .meta({ description: 'AWS CLI scripts to run in the owner account, one per way of granting S3 (rolePolicy or bucketPolicy)' }),
+    catalog: z.strictObject({
+      name: z.string(),
+      properties: z.record(z.string(), z.string()).meta({ description: "The catalog's Trino properties, as generated" }),
+    }),
+    accessRules: z
+      .strictObject({
+        catalogs: z.array(z.object({ group: z.string().optional(), catalog: z.string().optional(), allow: z.enum(['all', 'read-only', 'none']) })),
+        schemas: z.array(z.object({ group: z.string().optional(), catalog: z.string().optional(), schema: z.string().optional(), owner: z.boolean() })),
+        tables: z.array(
+          z.object({
+            group: z.string().optional(),
+            catalog: z.string().optional(),
+            schema: z.string().optional(),
+            table: z.string().optional(),
+            privileges: z.array(z.enum(['SELECT', 'INSERT', 'DELETE', 'UPDATE', 'OWNERSHIP', 'GRANT_SELECT'])),
+          }),
+        ),
+      })
+      .meta({ description: "The Trino file-based access control rules (rules.json) that concern this catalog" }),
+  })
+  .meta({ id: 'DatasourceSetup', description: 'Everything the data owner applies, and what the cluster is given, for one datasource' });
+export type DatasourceSetup = z.infer<typeof DatasourceSetup>;
+
+// ---- Accepted jobs ---------------------------------------------------------------------------
+
 export const JobAccepted = z
   .strictObject({
     jobId: JobId,
     operationType: OperationType,
     cluster: Cluster,
-    links: z.strictObject({ job: z.string(), cluster: z.string(), events: z.string() }),
+    datasource: Datasource.optional().meta({ description: 'The datasource a datasource job adds or removes' }),
+    links: z.strictObject({ job: z.string(), cluster: z.string(), events: z.string(), datasource: z.string().optional(), setup: z.string().optional() }),
   })
   .meta({ id: 'JobAccepted', description: 'Work accepted; follow the job at links.job (also the Location header)' });
 export type JobAccepted = z.infer<typeof JobAccepted>;
@@ -126,6 +246,7 @@ export const page = <T extends z.ZodType>(item: T, id: string) =>
 
 export const ClusterPage = page(Cluster, 'ClusterPage');
 export const ClusterEventPage = page(ClusterEvent, 'ClusterEventPage');
+export const DatasourcePage = page(Datasource, 'DatasourcePage');
 
 // ---- Teams (admin) ---------------------------------------------------------------------------
 
@@ -134,6 +255,13 @@ export const Entitlements = z
     tiers: z.array(TierName).min(1).max(3),
     environments: z.array(EnvironmentName).min(1).max(3),
     maxClusters: z.number().int().min(0).max(1000),
+    readWriteDatasources: z.boolean().optional().meta({ description: 'May add read-write datasources (default: read-only only)' }),
+    dataAccounts: z
+      .array(AwsAccountId)
+      .min(1)
+      .max(50)
+      .optional()
+      .meta({ description: "The AWS accounts the team's datasources may be in (default: any; the owner's role and the ExternalId still gate access)" }),
   })
   .meta({ id: 'Entitlements' });
 export type Entitlements = z.infer<typeof Entitlements>;

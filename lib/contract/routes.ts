@@ -4,6 +4,11 @@ import {
   ClusterPage,
   Cluster,
   CreateClusterRequest,
+  CreateDatasourceRequest,
+  Datasource,
+  DatasourcePage,
+  DatasourceSetup,
+  ListDatasourcesQuery,
   JobAccepted,
   ListClustersQuery,
   PageQuery,
@@ -13,7 +18,7 @@ import {
   Team,
   TeamPage,
 } from './api';
-import { ClusterId, JobId, TeamId } from './ids';
+import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
 
 /**
  * The route table of SICI's REST API: the one list of operations that the API Gateway resources,
@@ -50,6 +55,7 @@ export interface RouteDefinition {
 }
 
 const ClusterIdParam = z.strictObject({ clusterId: ClusterId });
+const DatasourceParams = z.strictObject({ clusterId: ClusterId, datasourceId: DatasourceId });
 const JobIdParam = z.strictObject({ jobId: JobId });
 const TeamIdParam = z.strictObject({ teamId: TeamId });
 
@@ -127,6 +133,69 @@ export const ROUTES = [
     query: PageQuery,
     mutating: false,
     success: { status: 200, description: 'A page of events', schema: ClusterEventPage },
+    errors: [404],
+  },
+  {
+    operationId: 'createDatasource',
+    method: 'POST',
+    path: '/clusters/{clusterId}/datasources',
+    group: 'clusters',
+    access: 'team',
+    summary: 'Add an approved S3 datasource in an account of the team (redeploys the cluster through an ADD_DATASOURCE job)',
+    params: ClusterIdParam,
+    body: CreateDatasourceRequest,
+    mutating: true,
+    idempotent: true,
+    success: { status: 202, description: 'Accepted; Location is the job, links.setup what the data owner applies', schema: JobAccepted },
+    errors: [404, 409, 422],
+  },
+  {
+    operationId: 'listDatasources',
+    method: 'GET',
+    path: '/clusters/{clusterId}/datasources',
+    group: 'clusters',
+    access: 'team',
+    summary: "A cluster's datasources, oldest first",
+    params: ClusterIdParam,
+    query: ListDatasourcesQuery,
+    mutating: false,
+    success: { status: 200, description: 'A page of datasources', schema: DatasourcePage },
+    errors: [404],
+  },
+  {
+    operationId: 'getDatasource',
+    method: 'GET',
+    path: '/clusters/{clusterId}/datasources/{datasourceId}',
+    group: 'clusters',
+    access: 'team',
+    summary: 'Show one datasource',
+    params: DatasourceParams,
+    mutating: false,
+    success: { status: 200, description: 'The datasource', schema: Datasource },
+    errors: [404],
+  },
+  {
+    operationId: 'deleteDatasource',
+    method: 'DELETE',
+    path: '/clusters/{clusterId}/datasources/{datasourceId}',
+    group: 'clusters',
+    access: 'team',
+    summary: 'Remove a datasource from its cluster (redeploys the cluster through a REMOVE_DATASOURCE job)',
+    params: DatasourceParams,
+    mutating: true,
+    success: { status: 202, description: 'Removal accepted; Location is the job', schema: JobAccepted },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'getDatasourceSetup',
+    method: 'GET',
+    path: '/clusters/{clusterId}/datasources/{datasourceId}/setup',
+    group: 'clusters',
+    access: 'team',
+    summary: "What the data owner applies in their account (role, trust, S3 or bucket policy, CLI commands), and the generated catalog",
+    params: DatasourceParams,
+    mutating: false,
+    success: { status: 200, description: 'The setup documents', schema: DatasourceSetup },
     errors: [404],
   },
   {

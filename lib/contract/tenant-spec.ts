@@ -219,6 +219,36 @@ export function tenantStackName(clusterId: string): string {
   return `TenantStack-${clusterId}`;
 }
 
+/** The AWS partition of a region: `aws`, `aws-cn` or `aws-us-gov`. */
+export function awsPartition(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/**
+ * The name of a cluster's Starburst role. Fixed by the cluster id, so that its ARN is known before
+ * the first deploy (the data owners' trust policies name it) and stays the same across redeploys.
+ */
+export function starburstRoleName(clusterId: string): string {
+  return `sici-${clusterId}-starburst`;
+}
+
+/** The ARN of a cluster's Starburst role in its environment's account. */
+export function starburstRoleArn(clusterId: string, environment: { account: string; region: string }): string {
+  return `arn:${awsPartition(environment.region)}:iam::${environment.account}:role/${starburstRoleName(clusterId)}`;
+}
+
+/** The name of the role a data owner creates for one datasource (with the setup documents). */
+export function datasourceRoleName(datasourceId: string): string {
+  return `sici-${datasourceId}`;
+}
+
+/** The ARN of a datasource's role in the data owner's account. */
+export function datasourceRoleArn(ds: { datasourceId: string; externalAccountId: string; region: string }): string {
+  return `arn:${awsPartition(ds.region)}:iam::${ds.externalAccountId}:role/${datasourceRoleName(ds.datasourceId)}`;
+}
+
 /** The EKS cluster name of a tenant. */
 export function tenantClusterName(clusterId: string): string {
   return `sici-${clusterId}`;

@@ -12,7 +12,17 @@ import { ClusterId, JobId } from './ids';
  * execution state, and puts the result at `$.<resultKey>`.
  */
 
-export const WORKFLOW_STEPS = ['startJob', 'validateEntitlement', 'allocateCluster', 'writeTenantSpec', 'registerEndpoint', 'completeJob', 'failJob'] as const;
+export const WORKFLOW_STEPS = [
+  'startJob',
+  'validateEntitlement',
+  'allocateCluster',
+  'writeTenantSpec',
+  'registerEndpoint',
+  'validateAccess',
+  'rejectDatasource',
+  'completeJob',
+  'failJob',
+] as const;
 export const WorkflowStep = z.enum(WORKFLOW_STEPS);
 export type WorkflowStep = z.infer<typeof WorkflowStep>;
 
@@ -26,6 +36,8 @@ export const STATE_NAMES = {
   deployTenantStack: 'Deploy tenant stack',
   destroyTenantStack: 'Destroy tenant stack',
   registerEndpoint: 'Register endpoint',
+  validateAccess: 'Validate datasource access',
+  rejectDatasource: 'Reject datasource',
   completeJob: 'Complete job',
   failJob: 'Fail job',
   jobFailed: 'Job failed',
@@ -39,6 +51,8 @@ export const RESULT_KEYS: Readonly<Record<WorkflowStep, string | null>> = {
   allocateCluster: 'allocation',
   writeTenantSpec: 'spec',
   registerEndpoint: 'endpoint',
+  validateAccess: null,
+  rejectDatasource: null,
   completeJob: null,
   failJob: null,
 };
@@ -86,3 +100,16 @@ export type StepInvocation = z.infer<typeof StepInvocation>;
 /** Errors a step throws on purpose: transient ones are retried by the state machine, the others fail the job. */
 export const TRANSIENT_ERROR = 'SiciTransientError';
 export const PERMANENT_ERROR = 'SiciPermanentError';
+/**
+ * The cluster cannot reach a new datasource as generated (the owner's role or bucket is not set up,
+ * or grants more than the prefixes). `Validate datasource access` retries it for a while, since the
+ * owner may still be applying the setup, then `Reject datasource` takes the datasource out again.
+ */
+export const DATASOURCE_ACCESS_ERROR = 'SiciDatasourceAccessError';
+
+/**
+ * The role every environment account provides to the control plane (like the CDK bootstrap roles,
+ * by a fixed name): it reads deployed TenantStacks, and it may assume the clusters' Starburst roles
+ * to validate datasource access as the engine will use it.
+ */
+export const TENANT_READER_ROLE_NAME = 'sici-tenant-reader';

@@ -148,7 +148,7 @@ function exactly(names: string[]): string {
  * access to the `system` catalog, which Trino clients query for metadata; everything else, for
  * everyone, is denied.
  */
-export function accessControlRules(spec: TenantSpec): AccessControlRules {
+export function accessControlRules(spec: Pick<TenantSpec, 'accessGroups' | 'datasources'>): AccessControlRules {
   const group = exactly(spec.accessGroups);
   const byMode = (mode: TenantDatasource['accessMode']) =>
     spec.datasources.filter((ds) => ds.accessMode === mode).map((ds) => catalogName(ds.id));

@@ -26,7 +26,7 @@ import {
 import { CodeBuildStartBuild, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../../compliance/compliance';
-import { RESULT_KEYS, RUNNER_ENV, RunnerAction, STATE_NAMES, TRANSIENT_ERROR, WorkflowStep } from '../../contract/workflow';
+import { DATASOURCE_ACCESS_ERROR, RESULT_KEYS, RUNNER_ENV, RunnerAction, STATE_NAMES, TRANSIENT_ERROR, WorkflowStep } from '../../contract/workflow';
 import { ManagedPolicyRole } from '../managed-policy-role';
 import { SPEC_KEY_PREFIX } from './tenant-spec-bucket';
 
@@ -73,6 +73,13 @@ export interface WorkflowStateMachineProps {
   /** Retries of the Lambda tasks. @default interval 2 s, backoff rate 2, 3 attempts, full jitter */
   readonly lambdaRetry?: RetryProps;
 
+  /**
+   * Retries of `Validate datasource access` when the datasource is not reachable as generated: the
+   * data owner may still be applying the setup. @default interval 30 s, backoff rate 1.5, 8 attempts
+   * (about 25 minutes in all), full jitter
+   */
+  readonly accessRetry?: RetryProps;
+
   /** Retries of StartBuild. @default interval 10 s, backoff rate 2, 4 attempts, full jitter */
   readonly codeBuildRetry?: RetryProps;
 
@@ -88,8 +95,14 @@ export interface WorkflowStateMachineProps {
  *
  *   Start job → Route operation ─ DELETE → Destroy tenant stack ───────────────────────────────┐
  *                                └ other → Validate entitlement → Allocate cluster             │
- *                                          → Write TenantSpec → Deploy tenant stack            │
- *                                          → Register endpoint → Complete job ◀───────────────┘
+ *                      ┌─────────────────▶ Write TenantSpec → Deploy tenant stack            │
+ *                      │                   → Register endpoint → Validate datasource access   │
+ *                      │                   → Complete job ◀───────────────────────────────────┘
+ *   Reject datasource ◀┘ (Validate datasource access, SiciDatasourceAccessError after its retries)
+ *
+ * An ADD_DATASOURCE job whose datasource cannot be reached as generated takes it out again: `Reject
+ * datasource` marks it FAILED, and the spec is written and deployed once more without it, so the
+ * cluster ends as it was; `Complete job` then fails the job and leaves the cluster ACTIVE.
  *
  * Every task retries its transient errors with exponential backoff; every task but `Fail job`
  * catches everything (`States.ALL`, the error at `$.error`) into `Record failure: <state>` (which
@@ -121,6 +134,18 @@ export class WorkflowStateMachine extends Construct {
     const allocateCluster = this.catching(this.lambdaStep('allocateCluster'));
     const writeTenantSpec = this.catching(this.lambdaStep('writeTenantSpec'));
     const registerEndpoint = this.catching(this.lambdaStep('registerEndpoint'));
+    const rejectDatasource = this.catching(this.lambdaStep('rejectDatasource'));
+    const validateAccess = this.lambdaStep('validateAccess');
+    validateAccess.addRetry({
+      errors: [DATASOURCE_ACCESS_ERROR],
+      interval: Duration.seconds(30),
+      backoffRate: 1.5,
+      maxAttempts: 8,
+      jitterStrategy: JitterType.FULL,
+      ...props.accessRetry,
+    });
+    validateAccess.addCatch(rejectDatasource, { errors: [DATASOURCE_ACCESS_ERROR], resultPath: '$.error' });
+    this.catching(validateAccess);
     const completeJob = this.catching(this.lambdaStep('completeJob'));
 
     // Deploy exactly the spec version the workflow just wrote.
@@ -141,7 +166,8 @@ export class WorkflowStateMachine extends Construct {
       .otherwise(validateEntitlement);
 
     startJob.next(route);
-    validateEntitlement.next(allocateCluster).next(writeTenantSpec).next(deploy).next(registerEndpoint).next(completeJob);
+    validateEntitlement.next(allocateCluster).next(writeTenantSpec).next(deploy).next(registerEndpoint).next(validateAccess).next(completeJob);
+    rejectDatasource.next(writeTenantSpec);
     destroy.next(completeJob);
 
     this.role = new ManagedPolicyRole(this, 'Role', {

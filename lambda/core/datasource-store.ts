@@ -1,0 +1,119 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Datasource, DatasourceStatus, ListDatasourcesQuery } from '../../lib/contract/api';
+import type { TenantDatasource } from '../../lib/contract/tenant-spec';
+import { queryPage, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './state-store';
+import { datasourceStatusesLeadingTo } from './transitions';
+
+/** A cluster's datasources in the state table: `CLUSTER#<clusterId>` / `DATASOURCE#<datasourceId>` (see ./tables.ts). */
+
+const SORT_PREFIX = 'DATASOURCE#';
+
+export const datasourceKey = (clusterId: string, datasourceId: string) => ({ pk: `CLUSTER#${clusterId}`, sk: `${SORT_PREFIX}${datasourceId}` });
+
+/** A datasource as stored: the API document without its links, which follow from its ids. */
+export type DatasourceRecord = Omit<Datasource, 'links'>;
+
+/** Datasources that are, or are about to be, part of the cluster's TenantSpec. */
+export const DEPLOYED_DATASOURCE_STATUSES: readonly DatasourceStatus[] = ['PENDING', 'ACTIVE'];
+/** Datasources that hold their bucket and prefixes on the cluster (a new one may not overlap them). */
+export const LIVE_DATASOURCE_STATUSES: readonly DatasourceStatus[] = ['PENDING', 'ACTIVE', 'DELETING'];
+
+export function datasourceItem(ds: DatasourceRecord): Item {
+  return { ...datasourceKey(ds.clusterId, ds.datasourceId), itemType: 'datasource', ...ds };
+}
+
+export function toDatasource(item: Item): Datasource {
+  const record = withoutKeys<DatasourceRecord>(item);
+  const self = `/clusters/${record.clusterId}/datasources/${record.datasourceId}`;
+  return { ...record, links: { setup: `${self}/setup` } };
+}
+
+export async function getDatasource(tables: Tables, clusterId: string, datasourceId: string): Promise<Datasource | undefined> {
+  const { Item } = await tables.doc.send(
+    new GetCommand({ TableName: tables.stateTable, Key: datasourceKey(clusterId, datasourceId), ConsistentRead: true }),
+  );
+  return Item ? toDatasource(Item) : undefined;
+}
+
+export function listDatasources(tables: Tables, clusterId: string, query: ListDatasourcesQuery): Promise<Page<Datasource>> {
+  return queryPage(
+    tables,
+    {
+      partition: { name: 'pk', value: `CLUSTER#${clusterId}` },
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ...(query.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
+      ExpressionAttributeValues: { ':pk': `CLUSTER#${clusterId}`, ':prefix': SORT_PREFIX, ...(query.status ? { ':status': query.status } : {}) },
+      ConsistentRead: true,
+    },
+    query,
+    toDatasource,
+  );
+}
+
+/** Every datasource of a cluster in the given statuses (a cluster has few: at most 20 are live at a time). */
+export async function datasourcesOfCluster(tables: Tables, clusterId: string, statuses: readonly DatasourceStatus[]): Promise<Datasource[]> {
+  const found: Datasource[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await tables.doc.send(
+      new QueryCommand({
+        TableName: tables.stateTable,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `CLUSTER#${clusterId}`, ':prefix': SORT_PREFIX },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    found.push(...(page.Items ?? []).map(toDatasource).filter((ds) => statuses.includes(ds.status)));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return found;
+}
+
+/** The TenantSpec's view of a datasource: what the engine and the Starburst role are generated from. */
+export function toTenantDatasource(ds: DatasourceRecord): TenantDatasource {
+  return {
+    id: ds.datasourceId,
+    type: ds.type,
+    externalAccountId: ds.externalAccountId,
+    roleArn: ds.roleArn,
+    externalId: ds.externalId,
+    bucketArn: ds.bucketArn,
+    prefixes: ds.prefixes,
+    region: ds.region,
+    accessMode: ds.accessMode,
+  };
+}
+
+/**
+ * Moves a datasource to `target`, only along an edge of the transition table and only while `jobId`
+ * holds it (or, with `claim`, only while no job does, and then `jobId` takes it).
+ */
+export function moveDatasource(
+  tables: Tables,
+  ds: Pick<DatasourceRecord, 'clusterId' | 'datasourceId'>,
+  target: DatasourceStatus,
+  options: { jobId: string; now: string; claim?: boolean; reason?: string },
+): TransactItem {
+  const from = datasourceStatusesLeadingTo(target);
+  const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
+  const holder = options.claim ? 'attribute_not_exists(activeJobId)' : 'activeJobId = :job';
+  const release = target === 'PENDING' || target === 'DELETING' ? '' : ' REMOVE activeJobId';
+  const set = ['#status = :target', 'updatedAt = :now', ...(options.claim ? ['activeJobId = :job'] : []), ...(options.reason ? ['statusReason = :reason'] : [])];
+  return {
+    Update: {
+      TableName: tables.stateTable,
+      Key: datasourceKey(ds.clusterId, ds.datasourceId),
+      UpdateExpression: `SET ${set.join(', ')}${release}`,
+      ConditionExpression: `attribute_exists(pk) AND ${holder} AND #status IN (${Object.keys(fromValues).join(', ')})`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':target': target,
+        ':now': options.now,
+        ':job': options.jobId,
+        ...fromValues,
+        ...(options.reason ? { ':reason': options.reason } : {}),
+      },
+    },
+  };
+}
