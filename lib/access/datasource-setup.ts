@@ -1,15 +1,25 @@
 import * as z from 'zod';
 import { IamRoleArn, TenantDatasource } from '../contract/tenant-spec';
-import { bucketPolicySidPrefix, bucketPolicyVariant, DENY_INSECURE_TRANSPORT_SID, ownerRoleTrustPolicy, ownerS3Policy } from './owner-documents';
+import { OwnerAccess } from './catalog-and-key-access';
+import {
+  bucketPolicySidPrefix,
+  bucketPolicyVariant,
+  DENY_INSECURE_TRANSPORT_SID,
+  ownerCatalogAndKeyPolicy,
+  ownerRolePolicy,
+  ownerRoleTrustPolicy,
+} from './owner-documents';
 import { PolicyDocument, POLICY_VERSION } from './policy-document';
 import { parseOrThrow } from './s3-access';
 
 /**
  * Everything a data owner runs in their account to approve one datasource, as documents and as
  * AWS CLI commands. Two ways to grant S3 access, pick one:
- * - `commands.rolePolicy`: create the role with its trust policy and put its permissions policy;
- * - `commands.bucketPolicy`: create the role with its trust policy and merge the datasource's
- *   statements into the bucket policy (for owners who govern access in the bucket policy).
+ * - `commands.rolePolicy`: create the role with its trust policy and put its permissions policy
+ *   (S3, Glue catalog, KMS keys);
+ * - `commands.bucketPolicy`: create the role with its trust policy, put its Glue catalog and KMS
+ *   policy, and merge the datasource's S3 statements into the bucket policy (for owners who govern
+ *   access in the bucket policy).
  *
  * Each list is a bash script, one command per element, to run in order in the owner's account with
  * `bash -euo pipefail` (the first element sets that for a paste into a shell). The documents are
@@ -20,7 +30,10 @@ export interface DatasourceSetup {
   /** The role's IAM path, `/` unless the role ARN has one. */
   readonly rolePath: string;
   readonly trustPolicy: PolicyDocument;
+  /** The role's policy on the role-policy route: S3, Glue catalog and KMS keys. */
   readonly permissionsPolicy: PolicyDocument;
+  /** The role's policy on the bucket-policy route: Glue catalog and KMS keys only. */
+  readonly catalogAndKeyPolicy: PolicyDocument;
   /** The datasource's statements for the bucket policy (a whole policy for a bucket that has none). */
   readonly bucketPolicy: PolicyDocument;
   readonly commands: { readonly rolePolicy: string[]; readonly bucketPolicy: string[] };
@@ -53,9 +66,11 @@ export function setupCommands(input: DatasourceSetupInput): DatasourceSetup {
   const { datasource: ds, starburstRoleArn } = parseOrThrow(DatasourceSetupInput, input, 'datasource setup');
   const { roleName, rolePath } = roleNameAndPath(ds.roleArn);
   const trustPolicy = ownerRoleTrustPolicy({ starburstRoleArn, externalId: ds.externalId });
-  const access = { bucketArn: ds.bucketArn, prefixes: ds.prefixes, accessMode: ds.accessMode };
-  const permissionsPolicy = ownerS3Policy(access);
-  const bucketPolicy = bucketPolicyVariant({ ...access, datasourceId: ds.id, roleArn: ds.roleArn });
+  const { bucketArn, prefixes, accessMode, externalAccountId, region } = ds;
+  const access: OwnerAccess = { bucketArn, prefixes, accessMode, externalAccountId, region };
+  const permissionsPolicy = ownerRolePolicy(access);
+  const catalogAndKeyPolicy = ownerCatalogAndKeyPolicy(access);
+  const bucketPolicy = bucketPolicyVariant({ bucketArn, prefixes, accessMode, datasourceId: ds.id, roleArn: ds.roleArn });
   const bucket = ds.bucketArn.slice(ds.bucketArn.indexOf(':::') + 3);
 
   const file = (kind: string) => `sici-${ds.id}-${kind}.json`;
@@ -66,13 +81,15 @@ export function setupCommands(input: DatasourceSetupInput): DatasourceSetup {
     `--assume-role-policy-document ${q(`file://${file('trust')}`)}`,
     `--tags ${q(`Key=sici:datasource,Value=${ds.id}`)}`,
   ].join(' ');
+  const putRolePolicy = (policyName: string, kind: string) =>
+    `aws iam put-role-policy --role-name ${q(roleName)} --policy-name ${q(policyName)} --policy-document ${q(`file://${file(kind)}`)}`;
 
   const rolePolicy = [
     'set -euo pipefail',
     writeFile(file('trust'), trustPolicy),
     createRole,
     writeFile(file('permissions'), permissionsPolicy),
-    `aws iam put-role-policy --role-name ${q(roleName)} --policy-name ${q(`sici-${ds.id}-s3`)} --policy-document ${q(`file://${file('permissions')}`)}`,
+    putRolePolicy(`sici-${ds.id}-access`, 'permissions'),
   ];
 
   // put-bucket-policy replaces the whole policy: read the current one, drop this datasource's
@@ -87,6 +104,8 @@ export function setupCommands(input: DatasourceSetupInput): DatasourceSetup {
     'set -euo pipefail',
     writeFile(file('trust'), trustPolicy),
     createRole,
+    writeFile(file('catalog-and-keys'), catalogAndKeyPolicy),
+    putRolePolicy(`sici-${ds.id}-catalog-and-keys`, 'catalog-and-keys'),
     writeFile(file('bucket-policy'), bucketPolicy),
     // A bucket without a policy starts from an empty one; any other failure to read it stops the script.
     `if ! aws s3api get-bucket-policy --bucket ${q(bucket)} --query Policy --output text > ${q(current)} 2> ${q(`${current}.err`)}; then ` +
@@ -100,6 +119,7 @@ export function setupCommands(input: DatasourceSetupInput): DatasourceSetup {
     rolePath,
     trustPolicy,
     permissionsPolicy,
+    catalogAndKeyPolicy,
     bucketPolicy,
     commands: { rolePolicy, bucketPolicy: bucketPolicyCommands },
   };

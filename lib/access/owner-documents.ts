@@ -1,14 +1,15 @@
 import * as z from 'zod';
 import { DatasourceId } from '../contract/ids';
 import { ExternalId, IamRoleArn } from '../contract/tenant-spec';
+import { catalogAndKeyStatements, OwnerAccess } from './catalog-and-key-access';
 import { PolicyDocument, policyDocument, PolicyStatement, sidPart } from './policy-document';
 import { listPrefixPatterns, objectActions, objectArns, parseOrThrow, READ_ACTIONS, S3Access } from './s3-access';
 
 /**
  * The documents a data owner applies in their own account so that one cluster can read (or write)
  * a few prefixes of one bucket: the datasource role's trust policy, its permissions policy, and the
- * bucket-policy alternative to the latter. Each grants exactly what the engine's catalog uses and
- * nothing else; Glue catalog and KMS key permissions are not part of them.
+ * bucket-policy alternative to its S3 part. Each grants exactly what the engine's catalog uses and
+ * nothing else: S3 under the prefixes, the owner's Glue catalog, and the owner's KMS keys through S3.
  */
 
 // ---- Trust policy of the datasource role ---------------------------------------------------------
@@ -74,9 +75,18 @@ function s3Statements(access: S3Access, sidPrefix: string, principal?: PolicySta
   return statements;
 }
 
-/** The datasource role's permissions policy (an inline policy of the role). */
-export function ownerS3Policy(input: S3Access): PolicyDocument {
-  return policyDocument(s3Statements(parseOrThrow(S3Access, input, 'datasource S3 access'), ''));
+/** The datasource role's permissions policy (an inline policy of the role): S3, Glue catalog and KMS keys. */
+export function ownerRolePolicy(input: OwnerAccess): PolicyDocument {
+  const access = parseOrThrow(OwnerAccess, input, 'datasource access');
+  return policyDocument([...s3Statements(access, ''), ...catalogAndKeyStatements(access)]);
+}
+
+/**
+ * The role's policy when S3 is granted in the bucket policy instead (`bucketPolicyVariant`): the
+ * Glue catalog and KMS statements only, which a bucket policy cannot grant.
+ */
+export function ownerCatalogAndKeyPolicy(input: OwnerAccess): PolicyDocument {
+  return policyDocument(catalogAndKeyStatements(parseOrThrow(OwnerAccess, input, 'datasource access')));
 }
 
 // ---- Bucket policy variant -----------------------------------------------------------------------
@@ -106,7 +116,7 @@ export function bucketPolicySidPrefix(datasourceId: string): string {
  * The principal is the datasource role, not the cluster's Starburst role: the engine always reaches
  * S3 through the role it assumes with the ExternalId (`s3.iam-role`), and the Starburst role holds no
  * S3 permission of its own, so a grant to it would never be used and would bypass the ExternalId.
- * With this variant the role needs its trust policy and no permissions policy.
+ * With this variant the role needs its trust policy and `ownerCatalogAndKeyPolicy`.
  */
 export function bucketPolicyVariant(input: BucketPolicyInput): PolicyDocument {
   const { datasourceId, roleArn, ...access } = parseOrThrow(BucketPolicyInput, input, 'datasource bucket policy');

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatasourceSetup, roleNameAndPath, setupCommands, shellQuote } from '../../lib/access/datasource-setup';
-import { bucketPolicyVariant, ownerRoleTrustPolicy, ownerS3Policy } from '../../lib/access/owner-documents';
+import { bucketPolicyVariant, ownerCatalogAndKeyPolicy, ownerRolePolicy, ownerRoleTrustPolicy } from '../../lib/access/owner-documents';
 import { TenantDatasource } from '../../lib/contract/tenant-spec';
 import { TENANTS } from './generated-tenants';
 
@@ -89,27 +89,34 @@ test('the documents are the generated ones, for the role in the ARN', () => {
   expect(setup.rolePath).toBe('/sici/datasources/');
   expect(setup.trustPolicy).toEqual(ownerRoleTrustPolicy({ starburstRoleArn: STARBURST, externalId: DATASOURCE.externalId }));
   const access = { bucketArn: DATASOURCE.bucketArn, prefixes: DATASOURCE.prefixes, accessMode: DATASOURCE.accessMode };
-  expect(setup.permissionsPolicy).toEqual(ownerS3Policy(access));
+  const owner = { externalAccountId: DATASOURCE.externalAccountId, region: DATASOURCE.region };
+  expect(setup.permissionsPolicy).toEqual(ownerRolePolicy({ ...access, ...owner }));
+  expect(setup.catalogAndKeyPolicy).toEqual(ownerCatalogAndKeyPolicy({ ...access, ...owner }));
   expect(setup.bucketPolicy).toEqual(bucketPolicyVariant({ ...access, datasourceId: DATASOURCE.id, roleArn: DATASOURCE.roleArn }));
+  // The owner's catalog and keys in the datasource's region.
+  expect(JSON.stringify(setup.catalogAndKeyPolicy)).toContain('arn:aws:glue:us-east-1:555555555555:catalog');
+  expect(JSON.stringify(setup.catalogAndKeyPolicy)).toContain('arn:aws:kms:us-east-1:555555555555:key/*');
 });
 
-test('role route: creates the role with the trust policy, then puts the permissions policy', () => {
+test('role route: creates the role with the trust policy, then puts the permissions policy (S3, Glue, KMS)', () => {
   const result = run(setup.commands.rolePolicy);
   expect(result.status).toBe(0);
   expect(result.calls).toHaveLength(2);
   expect(result.calls[0]).toMatch(/^iam create-role --role-name sici-ds-0123456789abcdef --path \/sici\/datasources\/ /);
   expect(result.calls[0]).toContain('--tags Key=sici:datasource,Value=ds-0123456789abcdef');
-  expect(result.calls[1]).toMatch(/^iam put-role-policy --role-name sici-ds-0123456789abcdef --policy-name sici-ds-0123456789abcdef-s3 /);
+  expect(result.calls[1]).toMatch(/^iam put-role-policy --role-name sici-ds-0123456789abcdef --policy-name sici-ds-0123456789abcdef-access /);
   expect(result.json('created-trust.json')).toEqual(setup.trustPolicy);
   expect(result.json('role-policy.json')).toEqual(setup.permissionsPolicy);
 });
 
-test('bucket route on a bucket without a policy: the datasource statements become the policy', () => {
+test('bucket route on a bucket without a policy: the role gets the Glue and KMS policy, the datasource statements become the bucket policy', () => {
   const result = run(setup.commands.bucketPolicy);
   expect(result.status).toBe(0);
-  expect(result.calls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['iam create-role', 's3api get-bucket-policy', 's3api put-bucket-policy']);
-  expect(result.calls[2]).toMatch(/^s3api put-bucket-policy --bucket owner-lake /);
+  expect(result.calls.map((c) => c.split(' ').slice(0, 2).join(' '))).toEqual(['iam create-role', 'iam put-role-policy', 's3api get-bucket-policy', 's3api put-bucket-policy']);
+  expect(result.calls[1]).toMatch(/^iam put-role-policy --role-name sici-ds-0123456789abcdef --policy-name sici-ds-0123456789abcdef-catalog-and-keys /);
+  expect(result.calls[3]).toMatch(/^s3api put-bucket-policy --bucket owner-lake /);
   expect(result.json('created-trust.json')).toEqual(setup.trustPolicy);
+  expect(result.json('role-policy.json')).toEqual(setup.catalogAndKeyPolicy);
   expect(result.json('bucket-policy.json')).toEqual(setup.bucketPolicy);
 });
 

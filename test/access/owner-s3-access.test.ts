@@ -1,4 +1,4 @@
-import { bucketPolicyVariant, ownerS3Policy } from '../../lib/access/owner-documents';
+import { bucketPolicyVariant, ownerRolePolicy } from '../../lib/access/owner-documents';
 import { policyDocument, type PolicyStatement } from '../../lib/access/policy-document';
 import { folderPrefixes } from '../../lib/access/s3-access';
 import type { TenantDatasource } from '../../lib/contract/tenant-spec';
@@ -7,7 +7,7 @@ import { decide, tally, validation, type Policies, type Request } from './simula
 
 /**
  * S3 access of every generated datasource role in its owner's account, through the IAM policy
- * simulator: with the role's permissions policy (`ownerS3Policy`), and with the bucket-policy variant
+ * simulator: with the role's permissions policy (`ownerRolePolicy`), and with the bucket-policy variant
  * instead, where a bucket policy holds the statements of every datasource that shares the bucket.
  */
 
@@ -18,6 +18,7 @@ const NEVER_ON_OBJECT = ['s3:GetObjectAcl', 's3:PutObjectAcl', 's3:GetObjectVers
 const TLS = { 'aws:SecureTransport': 'true' };
 
 const accessOf = ({ bucketArn, prefixes, accessMode }: TenantDatasource) => ({ bucketArn, prefixes, accessMode });
+const ownerAccessOf = (ds: TenantDatasource) => ({ ...accessOf(ds), externalAccountId: ds.externalAccountId, region: ds.region });
 const bucketName = (arn: string) => arn.slice(arn.indexOf(':::') + 3);
 const objectArn = (bucketArn: string, key: string) => `${bucketArn}/${key}`;
 /** A folder prefix without its slash: `t1/d0/sales-0`. */
@@ -115,8 +116,8 @@ async function crossDatasourceAllows(self: OwnedDatasource, policies: Policies):
   return { evaluated, allowed };
 }
 
-describe("route 1: the datasource role's permissions policy (ownerS3Policy)", () => {
-  const policiesOf = (ds: TenantDatasource): Policies => ({ identity: ownerS3Policy(accessOf(ds)).Statement });
+describe("route 1: the datasource role's permissions policy (ownerRolePolicy)", () => {
+  const policiesOf = (ds: TenantDatasource): Policies => ({ identity: ownerRolePolicy(ownerAccessOf(ds)).Statement });
 
   test('every datasource role lists and reads only under its prefixes, and writes only when read-write', async () => {
     for (const { ds } of ALL_DATASOURCES) await expectExactlyItsPrefixes(ds, () => policiesOf(ds));
