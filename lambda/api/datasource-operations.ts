@@ -195,6 +195,7 @@ async function getDatasourceSetup(context: OperationContext<DatasourceParams>): 
     externalId: datasource.externalId,
     trustPolicy: setup.trustPolicy,
     permissionsPolicy: setup.permissionsPolicy,
+    catalogAndKeyPolicy: setup.catalogAndKeyPolicy,
     bucketPolicy: setup.bucketPolicy,
     commands: setup.commands,
     catalog: { name: datasource.catalog, properties: catalogProperties(tenantDatasource) },

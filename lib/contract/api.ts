@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { AwsAccountId, AwsRegion, ConnectorType, EnvironmentName, IamPrincipalArn, TierName } from '../config/platform-config';
 import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
-import { AccessMode, ExternalId, IamRoleArn, S3BucketArn, S3Prefix } from './tenant-spec';
+import { AccessMode, awsPartition, ExternalId, IamRoleArn, S3BucketArn, S3Prefix } from './tenant-spec';
 
 /**
  * The documents of SICI's REST API: one zod schema each. Request schemas are strict (unknown
@@ -123,6 +123,12 @@ export const CreateDatasourceRequest = z
     region: AwsRegion.meta({ description: 'Region of the bucket and its Glue catalog', example: 'eu-west-1' }),
     accessMode: AccessMode.default('read-only').meta({ description: 'read-write needs the team entitlement readWriteDatasources' }),
   })
+  .superRefine((request, ctx) => {
+    const partition = awsPartition(request.region);
+    if (request.bucketArn.split(':')[1] !== partition) {
+      ctx.addIssue({ code: 'custom', path: ['bucketArn'], message: `must be an ARN of partition ${partition}, the partition of region ${request.region}` });
+    }
+  })
   .meta({ id: 'CreateDatasourceRequest', description: 'What a team may choose about a datasource; everything else (role, ExternalId, policies, catalog) is generated' });
 export type CreateDatasourceRequest = z.infer<typeof CreateDatasourceRequest>;
 
@@ -182,7 +188,8 @@ export const DatasourceSetup = z
     roleArn: IamRoleArn,
     externalId: ExternalId,
     trustPolicy: PolicyDocumentSchema,
-    permissionsPolicy: PolicyDocumentSchema.meta({ description: 'The role policy: S3 within the prefixes, the Glue catalog, and S3-used KMS keys' }),
+    permissionsPolicy: PolicyDocumentSchema.meta({ description: 'The role policy: S3 within the prefixes, the Glue catalog, and KMS keys used through S3 for those objects' }),
+    catalogAndKeyPolicy: PolicyDocumentSchema.meta({ description: 'With the bucket-policy route: the role policy for the Glue catalog and KMS keys only' }),
     bucketPolicy: PolicyDocumentSchema.meta({ description: "For owners who grant S3 in the bucket policy: this datasource's statements" }),
     commands: z
       .record(z.string(), z.array(z.string()))

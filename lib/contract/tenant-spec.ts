@@ -86,6 +86,13 @@ export const TenantDatasource = z
     accessMode: AccessMode,
   })
   .superRefine((ds, ctx) => {
+    const partition = awsPartition(ds.region);
+    for (const field of ['roleArn', 'bucketArn'] as const) {
+      const arnPartition = ds[field].split(':')[1];
+      if (arnPartition !== partition) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `must be in partition ${partition} of region ${ds.region}, not ${arnPartition}` });
+      }
+    }
     const roleAccount = ds.roleArn.split(':')[4];
     if (roleAccount !== undefined && roleAccount !== ds.externalAccountId) {
       ctx.addIssue({

@@ -113,7 +113,7 @@ it('lets the admin manage teams over HTTP, and keeps data across a restart', asy
   expect(after.json.items.length).toBeGreaterThan(0);
 });
 
-it('runs a cluster through the workflow: POST → ACTIVE with an event per step (TenantStack synthesized and checked, not deployed), then DELETE → DELETED', async () => {
+it('runs a cluster through the workflow: POST → ACTIVE with an event per step (TenantStack synthesized and checked, not deployed), a datasource added and removed, then DELETE → DELETED', async () => {
   const { 'sici-team-b': teamB } = profiles();
   const created = await sdkCall(teamB, 'POST', '/clusters', { environment: 'dev', tier: 'M' });
   expect(created.status).toBe(202);
@@ -138,6 +138,68 @@ it('runs a cluster through the workflow: POST → ACTIVE with an event per step 
   expect(synthesized).toMatch(/not deployed/);
   const templateFile = /template kept at (\S+\.template\.json)/.exec(synthesized)![1];
   expect(JSON.parse(readFileSync(templateFile, 'utf8')).Resources).toBeDefined();
+
+  // A datasource: job → ACTIVE with its setup; the re-synthesized template grants exactly its assume.
+  const waitForJob = async (jobId: string) => {
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      const job = (await sdkCall(teamB, 'GET', `/jobs/${jobId}`)).json;
+      if (job.status === 'SUCCEEDED' || job.status === 'FAILED') return job;
+      if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${job.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  };
+  const templateOfJob = async (jobId: string) => {
+    const all = (await sdkCall(teamB, 'GET', `/clusters/${clusterId}/events?limit=100`)).json.items as { type: string; jobId?: string; message: string }[];
+    const message = all.find((e) => e.type === 'STACK_SYNTHESIZED' && e.jobId === jobId)!.message;
+    return JSON.parse(readFileSync(/template kept at (\S+\.template\.json)/.exec(message)![1], 'utf8')) as { Resources: Record<string, any> };
+  };
+  const assumeStatements = (template: { Resources: Record<string, any> }) =>
+    Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
+      .flatMap((r) => r.Properties.PolicyDocument.Statement)
+      .filter((st: { Action: unknown }) => st.Action === 'sts:AssumeRole');
+
+  const added = await sdkCall(teamB, 'POST', `/clusters/${clusterId}/datasources`, {
+    type: 's3-hive',
+    externalAccountId: '210987654321',
+    bucketArn: 'arn:aws:s3:::team-b-lake',
+    prefixes: ['events/'],
+    region: 'us-east-1',
+  });
+  expect(added.status).toBe(202);
+  const ds = added.json.datasource;
+  expect(await waitForJob(added.json.jobId)).toMatchObject({ operationType: 'ADD_DATASOURCE', status: 'SUCCEEDED' });
+  expect((await sdkCall(teamB, 'GET', `/clusters/${clusterId}/datasources/${ds.datasourceId}`)).json.status).toBe('ACTIVE');
+  const setup = await sdkCall(teamB, 'GET', `/clusters/${clusterId}/datasources/${ds.datasourceId}/setup`);
+  expect(setup.status).toBe(200);
+  expect(setup.json.trustPolicy.Statement[0].Condition.StringEquals['sts:ExternalId']).toBe(ds.externalId);
+
+  const withDatasource = await templateOfJob(added.json.jobId);
+  const granted = assumeStatements(withDatasource);
+  // The role's policy: this role, only with this ExternalId; the boundary caps it at the same role.
+  expect(granted).toEqual(
+    expect.arrayContaining([
+      { Sid: `Assume${ds.datasourceId.replace(/-/g, '')}`, Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ds.roleArn, Condition: { StringEquals: { 'sts:ExternalId': ds.externalId } } },
+    ]),
+  );
+  expect(granted.every((st: { Resource: unknown; Condition?: unknown; Sid: string }) => JSON.stringify(st.Resource) === JSON.stringify(ds.roleArn) || JSON.stringify(st.Resource) === JSON.stringify([ds.roleArn]))).toBe(true);
+  const rendered = JSON.stringify(withDatasource);
+  expect(rendered).toContain(ds.catalog);
+  expect(rendered).toContain(`s3.iam-role=${ds.roleArn}`);
+  expect(rendered).toContain(`s3.external-id=${ds.externalId}`);
+  const addEvents = ((await sdkCall(teamB, 'GET', `/clusters/${clusterId}/events?limit=100`)).json.items as { type: string; jobId?: string; message: string }[])
+    .filter((e) => e.jobId === added.json.jobId)
+    .map((e) => e.type);
+  expect(addEvents).toEqual(['JOB_ACCEPTED', 'JOB_RUNNING', 'ENTITLEMENT_VALIDATED', 'TENANT_POLICY_CHECKED', 'TENANT_SPEC_WRITTEN', 'DEPLOY_STARTED', 'STACK_SYNTHESIZED', 'ENDPOINT_REGISTERED', 'DATASOURCE_ACCESS_VALIDATED', 'JOB_SUCCEEDED']);
+
+  const removed = await sdkCall(teamB, 'DELETE', `/clusters/${clusterId}/datasources/${ds.datasourceId}`);
+  expect(removed.status).toBe(202);
+  expect(await waitForJob(removed.json.jobId)).toMatchObject({ operationType: 'REMOVE_DATASOURCE', status: 'SUCCEEDED' });
+  expect((await sdkCall(teamB, 'GET', `/clusters/${clusterId}/datasources/${ds.datasourceId}`)).json.status).toBe('DELETED');
+  const withoutDatasource = await templateOfJob(removed.json.jobId);
+  expect(assumeStatements(withoutDatasource)).toEqual([]);
+  expect(JSON.stringify(withoutDatasource)).not.toContain(ds.externalId);
 
   const deleted = await sdkCall(teamB, 'DELETE', `/clusters/${clusterId}`);
   expect(deleted.status).toBe(202);

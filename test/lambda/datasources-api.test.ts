@@ -158,6 +158,7 @@ describe('bad requests change nothing', () => {
     ['an 11-digit account', request({ externalAccountId: '21098765432' }), 'body.externalAccountId'],
     ['an account with letters', request({ externalAccountId: '21098765432a' }), 'body.externalAccountId'],
     ['not a region', request({ region: 'europe' }), 'body.region'],
+    ['a bucket of another partition than the region', request({ region: 'cn-north-1' }), 'body.bucketArn'],
     ['an unknown access mode', request({ accessMode: 'admin' }), 'body.accessMode'],
   ];
 
