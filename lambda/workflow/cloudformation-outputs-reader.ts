@@ -2,12 +2,10 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import type { PlatformConfig } from '../../lib/config/platform-config';
-import { tenantClusterName, tenantStackName } from '../../lib/contract/tenant-spec';
+import { awsPartition, tenantClusterName, tenantStackName } from '../../lib/contract/tenant-spec';
+import { TENANT_READER_ROLE_NAME } from '../../lib/contract/workflow';
 import type { TenantOutputs, TenantOutputsReader } from './ports';
 import { PermanentError, TransientError } from './workflow-errors';
-
-/** The read-only role each environment account provides to the control plane. */
-export const TENANT_READER_ROLE = 'sici-tenant-reader';
 
 /**
  * Reads a deployed TenantStack's outputs (CloudFormation) and confirms its EKS cluster is ACTIVE,
@@ -23,7 +21,7 @@ export class CloudFormationOutputsReader implements TenantOutputsReader {
     const environment = this.config.environments[spec.environment];
     if (!environment) throw new PermanentError(`Environment ${spec.environment} is not configured`);
     const { Credentials } = await this.sts.send(
-      new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${environment.account}:role/${TENANT_READER_ROLE}`, RoleSessionName: `sici-register-${spec.clusterId}` }),
+      new AssumeRoleCommand({ RoleArn: `arn:${awsPartition(environment.region)}:iam::${environment.account}:role/${TENANT_READER_ROLE_NAME}`, RoleSessionName: `sici-register-${spec.clusterId}` }),
     );
     const credentials = {
       accessKeyId: Credentials!.AccessKeyId!,

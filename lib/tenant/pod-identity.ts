@@ -8,6 +8,8 @@ export interface PodIdentityRoleProps {
   readonly namespace: string;
   readonly serviceAccount: string;
   readonly description: string;
+  /** @default - a name CloudFormation generates */
+  readonly roleName?: string;
   /** @default - no permissions boundary */
   readonly permissionsBoundary?: iam.IManagedPolicy;
 }
@@ -20,6 +22,7 @@ export class PodIdentityRole extends iam.Role {
   constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
     super(scope, id, {
       description: props.description,
+      roleName: props.roleName,
       permissionsBoundary: props.permissionsBoundary,
       // Pod Identity calls sts:AssumeRole and sts:TagSession; the tags name cluster, namespace and service account.
       assumedBy: new iam.SessionTagsPrincipal(

@@ -5,11 +5,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { tenantAssumeBoundaryStatements, tenantAssumeStatements, tenantTagSessionStatements } from '../access/tenant-assume-policy';
-import type { TenantDatasource } from '../contract/tenant-spec';
+import { starburstRoleName, type TenantDatasource } from '../contract/tenant-spec';
+import { TENANT_READER_ROLE_NAME } from '../contract/workflow';
 import { PodIdentityRole } from './pod-identity';
 import { ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './starburst-values';
 
 export interface StarburstRoleProps {
+  /** Names the role (`starburstRoleName`): the data owners' trust policies name it before it exists. */
+  readonly clusterId: string;
   readonly cluster: eks.ICluster;
   /** The cluster's name, known at synth (the trust policy compares it with Pod Identity's session tag). */
   readonly clusterName: string;
@@ -25,6 +28,10 @@ export interface StarburstRoleProps {
  * It holds exactly one `sts:AssumeRole` statement per datasource, each bound to that datasource's
  * ExternalId, plus the read of its own ingest token; a permissions boundary created here caps it
  * at the same set, so that no later attachment can widen it.
+ *
+ * Its trust also admits this account's `sici-tenant-reader` role, through which the control plane
+ * checks a new datasource's access as the engine will use it (with a session policy that keeps it
+ * to that datasource's AssumeRole). No `sts:TagSession` for it: the reader's sessions carry no tags.
  */
 export class StarburstRole extends Construct {
   readonly role: iam.Role;
@@ -65,12 +72,17 @@ export class StarburstRole extends Construct {
     });
 
     this.role = new PodIdentityRole(this, 'Role', {
+      roleName: starburstRoleName(props.clusterId),
       description: `Starburst pods of ${props.clusterName}: assume approved datasource roles with their ExternalId`,
       clusterName: props.clusterName,
       namespace: ENGINE_NAMESPACE,
       serviceAccount: ENGINE_SERVICE_ACCOUNT,
       permissionsBoundary: this.boundary,
     });
+    const tenantReader = Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: TENANT_READER_ROLE_NAME });
+    this.role.assumeRolePolicy!.addStatements(
+      new iam.PolicyStatement({ sid: 'TenantReaderValidatesAccess', actions: ['sts:AssumeRole'], principals: [new iam.ArnPrincipal(tenantReader)] }),
+    );
 
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `Starburst pods of ${props.clusterName}: one statement per approved datasource, and the ingest token`,

@@ -95,6 +95,7 @@ export class TenantStack extends Stack {
     });
 
     this.starburstRole = new StarburstRole(this, 'Starburst', {
+      clusterId: spec.clusterId,
       cluster,
       clusterName,
       datasources: spec.datasources,

@@ -6,7 +6,15 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addComplianceChecks } from '../../lib/compliance/compliance';
 import { loadPlatformConfig } from '../../lib/config/load-platform-config';
-import { RESULT_KEYS, RUNNER_ENV, STATE_NAMES, TRANSIENT_ERROR, WORKFLOW_STEPS } from '../../lib/contract/workflow';
+import {
+  DATASOURCE_ACCESS_ERROR,
+  RESULT_KEYS,
+  RUNNER_ENV,
+  STATE_NAMES,
+  TENANT_READER_ROLE_NAME as CONTRACT_TENANT_READER_ROLE_NAME,
+  TRANSIENT_ERROR,
+  WORKFLOW_STEPS,
+} from '../../lib/contract/workflow';
 import { ControlPlaneStack } from '../../lib/control-plane/control-plane-stack';
 import { WORKFLOW_PLACEHOLDERS, workflowDefinitionFromTemplate } from '../../lib/control-plane/workflow/definition-from-template';
 import { CDK_BOOTSTRAP_QUALIFIER, CDK_BOOTSTRAP_ROLES } from '../../lib/control-plane/workflow/deploy-runner';
@@ -21,7 +29,6 @@ import { RUNNER_SCRIPT_FILE, RUNNER_SPEC_BUCKET_ENV } from '../../lib/control-pl
 import { CODEBUILD_TRANSIENT_ERRORS, LAMBDA_TRANSIENT_ERRORS, RECORD_FAILURE_PREFIX } from '../../lib/control-plane/workflow/workflow-state-machine';
 import { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions';
 import { ENV } from '../../lambda/core/tables';
-import { TENANT_READER_ROLE } from '../../lambda/workflow/cloudformation-outputs-reader';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: object) => { isValid: boolean; errorsText: (separator?: string) => string };
@@ -100,6 +107,17 @@ const renderArn = (value: Json): string =>
           : JSON.stringify(value);
 
 const STEPS_FUNCTION = /^SICI provisioning workflow: the steps/;
+/** The tasks a CREATE runs, in order. */
+const CREATE_TASKS = [
+  STATE_NAMES.startJob,
+  STATE_NAMES.validateEntitlement,
+  STATE_NAMES.allocateCluster,
+  STATE_NAMES.writeTenantSpec,
+  STATE_NAMES.deployTenantStack,
+  STATE_NAMES.registerEndpoint,
+  STATE_NAMES.validateAccess,
+  STATE_NAMES.completeJob,
+];
 const RECONCILER_FUNCTION = /^SICI provisioning workflow: re-drives/;
 const states = (): Record<string, Json> => asl.States;
 const tasks = () => Object.entries(states()).filter(([, state]) => state.Type === 'Task');
@@ -165,7 +183,8 @@ describe('definition (ASL)', () => {
 
   test('every task retries its transient errors with exponential backoff', () => {
     for (const [name, state] of tasks()) {
-      expect([name, asArray(state.Retry).length]).toEqual([name, 1]);
+      // Validate datasource access also retries the owner's setup (next test).
+      expect([name, asArray(state.Retry).length]).toEqual([name, name === STATE_NAMES.validateAccess ? 2 : 1]);
       const [retry] = state.Retry;
       const expected = state.Resource === WORKFLOW_PLACEHOLDERS.functionArn ? LAMBDA_TRANSIENT_ERRORS : CODEBUILD_TRANSIENT_ERRORS;
       expect([name, retry.ErrorEquals]).toEqual([name, [...expected]]);
@@ -178,9 +197,19 @@ describe('definition (ASL)', () => {
     );
   });
 
+  test('Validate datasource access retries an unreachable datasource for a while (the owner may be applying the setup), then rejects it and writes the spec again', () => {
+    const validate = states()[STATE_NAMES.validateAccess];
+    expect(validate.Retry[1]).toMatchObject({ ErrorEquals: [DATASOURCE_ACCESS_ERROR], JitterStrategy: 'FULL' });
+    expect(validate.Retry[1].MaxAttempts).toBeGreaterThanOrEqual(3);
+    expect(validate.Catch[0]).toEqual({ ErrorEquals: [DATASOURCE_ACCESS_ERROR], ResultPath: '$.error', Next: STATE_NAMES.rejectDatasource });
+    expect(states()[STATE_NAMES.rejectDatasource].Next).toBe(STATE_NAMES.writeTenantSpec);
+  });
+
   test('every task but Fail job catches States.ALL into $.error, then "Record failure: <state>" sets $.failedState and goes to Fail job', () => {
     for (const [name, state] of tasks().filter(([n]) => n !== STATE_NAMES.failJob)) {
-      expect([name, state.Catch]).toEqual([name, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${RECORD_FAILURE_PREFIX}${name}` }]]);
+      // Validate datasource access catches DATASOURCE_ACCESS_ERROR first (previous test).
+      const catches = name === STATE_NAMES.validateAccess ? state.Catch.slice(1) : state.Catch;
+      expect([name, catches]).toEqual([name, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: `${RECORD_FAILURE_PREFIX}${name}` }]]);
       expect(states()[`${RECORD_FAILURE_PREFIX}${name}`]).toEqual({
         Type: 'Pass',
         Result: name,
@@ -218,7 +247,7 @@ describe('definition (ASL)', () => {
     const create = walk(asl.StartAt, (choice) => choice.Default);
     const remove = walk(asl.StartAt, (choice) => choice.Choices[0].Next);
     const S = STATE_NAMES;
-    expect(create).toEqual([S.startJob, S.routeOperation, S.validateEntitlement, S.allocateCluster, S.writeTenantSpec, S.deployTenantStack, S.registerEndpoint, S.completeJob]);
+    expect(create).toEqual([S.startJob, S.routeOperation, ...CREATE_TASKS.slice(1)]);
     expect(remove).toEqual([S.startJob, S.routeOperation, S.destroyTenantStack, S.completeJob]);
   });
 
@@ -278,7 +307,7 @@ describe('definition executed by aws-local-stepfunctions (as the local control p
   test('a CREATE runs every step, deploys the spec version just written, and keeps only the build id and status', async () => {
     const { outcome, states: visited, env } = await execute('CREATE');
     const S = STATE_NAMES;
-    expect(visited).toEqual([S.startJob, S.validateEntitlement, S.allocateCluster, S.writeTenantSpec, S.deployTenantStack, S.registerEndpoint, S.completeJob]);
+    expect(visited).toEqual(CREATE_TASKS);
     expect(env(S.deployTenantStack)).toEqual({
       [RUNNER_ENV.action]: 'deploy',
       [RUNNER_ENV.specUri]: `s3://specs/specs/${CLUSTER_ID}.json?versionId=v7`,
@@ -506,8 +535,8 @@ describe('workflow function', () => {
     expect(actionsOn(statements, bucketId)).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject']);
   });
 
-  test('in the environment accounts it may only assume the tenant reader role (the one the runtime assumes)', () => {
-    expect(TENANT_READER_ROLE_NAME).toBe(TENANT_READER_ROLE);
+  test('in the environment accounts it may only assume the tenant reader role (the one of the workflow contract)', () => {
+    expect(TENANT_READER_ROLE_NAME).toBe(CONTRACT_TENANT_READER_ROLE_NAME);
     const statements = statementsOfFunction(STEPS_FUNCTION);
     const assume = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('sts:')));
     expect(assume).toHaveLength(1);
@@ -515,14 +544,24 @@ describe('workflow function', () => {
     const accounts = [...new Set(Object.values(config.environments).map((env) => env.account))];
     expect(asArray(assume[0].Resource).map(renderArn).sort()).toEqual(accounts.map((a) => `arn:<AWS::Partition>:iam::${a}:role/${TENANT_READER_ROLE_NAME}`).sort());
     const services = [...new Set(statements.flatMap((s) => asArray<string>(s.Action)).map((a) => a.split(':')[0]))].sort();
-    expect(services).toEqual(['dynamodb', 'kms', 'logs', 's3', 'sts', 'xray']);
+    expect(services).toEqual(['dynamodb', 'iam', 'kms', 'logs', 's3', 'sts', 'xray']);
   });
 
-  test('the tenant reader role of an environment may describe its TenantStacks and their EKS clusters, nothing else', () => {
+  test('in IAM it may only simulate custom policies (no resource-level permissions), in a policy of its own', () => {
+    const statements = statementsOfFunction(STEPS_FUNCTION);
+    const iam = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('iam:')));
+    expect(iam).toEqual([{ Effect: 'Allow', Action: 'iam:SimulateCustomPolicy', Resource: '*' }]);
+    const policies = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => asArray(p.Properties.PolicyDocument.Statement).some((s: Json) => s.Action === 'iam:SimulateCustomPolicy'));
+    expect(policies).toHaveLength(1);
+    expect(asArray(policies[0][1].Properties.PolicyDocument.Statement)).toHaveLength(1);
+  });
+
+  test('the tenant reader role of an environment may describe its TenantStacks and their EKS clusters and assume their Starburst roles, nothing else', () => {
     const policy = tenantReaderRolePolicy(config.environments.dev!).toJSON();
     expect(policy.Statement).toEqual([
       { Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: 'arn:aws:cloudformation:us-east-1:111111111111:stack/TenantStack-*/*' },
       { Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: 'arn:aws:eks:us-east-1:111111111111:cluster/sici-*' },
+      { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::111111111111:role/sici-c-*-starburst' },
     ]);
   });
 });

@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { PlatformConfig } from '../../lib/config/platform-config';
-import { TenantSpec } from '../../lib/contract/tenant-spec';
+import { starburstRoleName, TenantSpec } from '../../lib/contract/tenant-spec';
 import { amiTypeFor } from '../../lib/tenant/tenant-eks';
 import { TenantStack, tenantStackName } from '../../lib/tenant/tenant-stack';
 import { FixtureName, fixtureSpec, newApp, platformConfig, TRINO_ENGINE } from './helpers';
@@ -375,6 +375,13 @@ describe('IAM', () => {
     expect(roleId).toBeDefined();
   });
 
+  test.each(ALL_FIXTURES)('%s: the Starburst role has the fixed name of its cluster (the owners\' trust policies name it before the first deploy)', (fixture) => {
+    const { spec, json } = synth(fixture);
+    const [[, role]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
+    expect(role.Properties.RoleName).toBe(starburstRoleName(spec.clusterId));
+    expect(role.Properties.RoleName).toBe(`sici-${spec.clusterId}-starburst`);
+  });
+
   test.each(ALL_FIXTURES)('%s: the Starburst role sits under a permissions boundary created in the stack', (fixture) => {
     const { spec, json } = synth(fixture);
     const [[, role]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
@@ -387,7 +394,7 @@ describe('IAM', () => {
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
   });
 
-  test('the Starburst role trusts EKS Pod Identity for starburst/starburst of this cluster only', () => {
+  test('the Starburst role trusts EKS Pod Identity for starburst/starburst of this cluster only, and the tenant reader of this account (no session tags)', () => {
     const { spec, json, template } = synth('M2');
     const [[roleId, role]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -403,6 +410,12 @@ describe('IAM', () => {
             'aws:RequestTag/kubernetes-service-account': 'starburst',
           },
         },
+      },
+      {
+        Sid: 'TenantReaderValidatesAccess',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::111111111111:role/sici-tenant-reader' },
+        Action: 'sts:AssumeRole',
       },
     ]);
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {

@@ -3,12 +3,14 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { ManagedPolicy, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../../compliance/compliance';
 import { EnvironmentConfig, PlatformConfig } from '../../config/platform-config';
+import { starburstRoleName } from '../../contract/tenant-spec';
+import { TENANT_READER_ROLE_NAME } from '../../contract/workflow';
 import { ENV, STATE_TABLE_KEYS } from '../../../lambda/core/tables';
 import { PROJECT_ROOT, SiciFunction, acknowledgeLambdaOutsideVpc, acknowledgeLambdaWithoutDlq, createSiciFunction } from '../sici-function';
 import { indexArns } from '../state-tables';
@@ -19,12 +21,8 @@ import { WorkflowStateMachine } from './workflow-state-machine';
 /** Environment variable naming the TenantSpec bucket (the workflow function's spec store). */
 export const SPEC_BUCKET_ENV = 'SICI_SPEC_BUCKET';
 
-/**
- * The read-only role every environment account provides to the control plane (see
- * `tenantReaderRolePolicy`): the workflow function assumes it to read a deployed TenantStack's
- * outputs and its EKS cluster's status. The name is fixed, like the CDK bootstrap roles'.
- */
-export const TENANT_READER_ROLE_NAME = 'sici-tenant-reader';
+/** The role each environment account provides to the control plane; its name is part of the workflow contract. */
+export { TENANT_READER_ROLE_NAME };
 
 /** Actions of each workflow function on the state table (items on the table; Query also on the indexes of `WORKFLOW_QUERY_INDEXES`). */
 export const WORKFLOW_STATE_TABLE_ACTIONS = {
@@ -76,7 +74,9 @@ export interface ProvisioningWorkflowProps {
  * deploys through each account's CDK bootstrap roles (see `DeployRunner`); the workflow function
  * reads a deployed stack's outputs and its EKS cluster through each account's
  * `sici-tenant-reader` role (`TENANT_READER_ROLE_NAME`, policy `tenantReaderRolePolicy`, trusting
- * the control plane account), and holds nothing else in those accounts.
+ * the control plane account), through which it also assumes a cluster's Starburst role to validate
+ * a new datasource's access, and holds nothing else in those accounts. Before a deploy it simulates
+ * the generated tenant policy (`iam:SimulateCustomPolicy`, which reads no account data).
  */
 export class ProvisioningWorkflow extends Construct {
   public readonly specs: TenantSpecBucket;
@@ -113,6 +113,16 @@ export class ProvisioningWorkflow extends Construct {
     this.steps.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sts:AssumeRole'], resources: tenantReaderRoleArns(Stack.of(this), props.config) }),
     );
+    // Its own policy, so that this Resource '*' is acknowledged alone (the role's grants policy has X-Ray's only).
+    const policySimulator = new ManagedPolicy(this, 'StepsPolicySimulator', {
+      description: 'SICI provisioning workflow steps: simulate a TenantSpec\'s generated tenant policy before it is deployed',
+      roles: [this.steps.role],
+      statements: [new PolicyStatement({ actions: ['iam:SimulateCustomPolicy'], resources: ['*'] })],
+    });
+    acknowledgeFindings(policySimulator, {
+      'AwsSolutions-IAM5[Resource::*]':
+        'iam:SimulateCustomPolicy has no resource-level permissions (the IAM service authorization reference lists no resource type for it); it evaluates only the policy documents passed in the call, reads nothing of the account, and changes nothing.',
+    });
     acknowledgeLambdaOutsideVpc(
       this.steps.fn,
       'The workflow function reaches DynamoDB, S3, STS and (through the tenant reader role) CloudFormation and EKS APIs, all over AWS public endpoints with IAM auth; it never connects into a tenant VPC, so a VPC would add NAT/endpoint cost and protect nothing.',
@@ -209,7 +219,9 @@ export function tenantReaderRoleArns(stack: Stack, config: PlatformConfig): stri
 /**
  * The permissions of the `sici-tenant-reader` role in an environment account (created with the
  * account's baseline, e.g. next to its CDK bootstrap; trust: the control plane account, ideally
- * its workflow function's role): read the TenantStacks and their EKS clusters, nothing else.
+ * its workflow function's role): read the TenantStacks and their EKS clusters, and assume the
+ * clusters' Starburst roles (whose trust policies admit this role) to validate datasource access
+ * as the engine will use it; nothing else.
  */
 export function tenantReaderRolePolicy(environment: EnvironmentConfig, partition = 'aws'): PolicyDocument {
   return new PolicyDocument({
@@ -221,6 +233,11 @@ export function tenantReaderRolePolicy(environment: EnvironmentConfig, partition
       new PolicyStatement({
         actions: ['eks:DescribeCluster'],
         resources: [`arn:${partition}:eks:${environment.region}:${environment.account}:cluster/sici-*`],
+      }),
+      // Every cluster id starts with `c-`: this names Starburst roles (sici-c-*-starburst) and nothing else.
+      new PolicyStatement({
+        actions: ['sts:AssumeRole'],
+        resources: [`arn:${partition}:iam::${environment.account}:role/${starburstRoleName('c-*')}`],
       }),
     ],
   });
