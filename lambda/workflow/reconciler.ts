@@ -6,6 +6,7 @@ import { ENV } from '../core/tables';
 import { CloudFormationOutputsReader } from './cloudformation-outputs-reader';
 import { reconcile } from './reconcile';
 import { S3SpecStore } from './s3-spec-store';
+import { StsS3AccessProbe } from './sts-s3-access-probe';
 
 const logger = new Logger();
 const config = parsePlatformConfig(JSON.parse(process.env.SICI_PLATFORM_CONFIG_JSON ?? 'null'), 'bundled platform configuration');
@@ -14,6 +15,7 @@ const deps = {
   config,
   specs: new S3SpecStore(process.env.SICI_SPEC_BUCKET ?? 'unused-by-the-reconciler'),
   outputs: new CloudFormationOutputsReader(config),
+  access: new StsS3AccessProbe(),
   now: () => new Date(),
 };
 const jobStarter = new StepFunctionsJobStarter(process.env[ENV.stateMachineArn]!);

@@ -3,7 +3,9 @@ import { parsePlatformConfig } from '../../lib/config/load-platform-config';
 import { connectTables } from '../core/state-store';
 import { ENV } from '../core/tables';
 import { CloudFormationOutputsReader } from './cloudformation-outputs-reader';
+import { IamPolicySimulatorPrecheck } from './iam-policy-precheck';
 import { S3SpecStore } from './s3-spec-store';
+import { StsS3AccessProbe } from './sts-s3-access-probe';
 import { runStep } from './workflow-steps';
 
 const logger = new Logger();
@@ -13,6 +15,8 @@ const deps = {
   config,
   specs: new S3SpecStore(process.env.SICI_SPEC_BUCKET!),
   outputs: new CloudFormationOutputsReader(config),
+  access: new StsS3AccessProbe(),
+  precheck: new IamPolicySimulatorPrecheck(),
   now: () => new Date(),
 };
 

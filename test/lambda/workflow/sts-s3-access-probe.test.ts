@@ -1,15 +1,12 @@
 import { bucketPolicyVariant, ownerCatalogAndKeyPolicy, ownerRolePolicy, ownerRoleTrustPolicy } from '../../../lib/access/owner-documents';
-import { policyDocument, type PolicyDocument, type PolicyStatement } from '../../../lib/access/policy-document';
+import { policyDocument, type PolicyStatement } from '../../../lib/access/policy-document';
 import { tenantAssumeStatements, tenantTagSessionStatements } from '../../../lib/access/tenant-assume-policy';
 import type { TenantDatasource, TenantSpec } from '../../../lib/contract/tenant-spec';
-import { TENANT_READER_ROLE_NAME } from '../../../lib/contract/workflow';
-import { tenantReaderRolePolicy } from '../../../lib/control-plane/workflow/provisioning-workflow';
-import { StsS3AccessProbe, type AwsClientOptions } from '../../../lambda/workflow/sts-s3-access-probe';
 import { DatasourceAccessError, PermanentError, TransientError } from '../../../lambda/workflow/workflow-errors';
 import { tally } from '../../access/simulate';
-import { synthesizeStarburstRole, type StarburstRoleDocuments } from '../../access/starburst-role-documents';
-import { fixtureSpec, platformConfig, type FixtureName } from '../../tenant/helpers';
-import { FakeAws, type Fault } from './fake-aws';
+import { fixtureSpec, type FixtureName } from '../../tenant/helpers';
+import { awsWorld, ownerAccess, READER_ARN, starburstRoleOf, WORKFLOW_FUNCTION, type OwnerSetup } from './aws-world';
+import type { Fault } from './fake-aws';
 
 /**
  * The access probe with the real SDK clients against AWS faked at the HTTP boundary (`FakeAws`),
@@ -17,74 +14,6 @@ import { FakeAws, type Fault } from './fake-aws';
  * reader's policy, the Starburst role as `StarburstRole` synthesizes it, and the owner's trust and
  * permissions as the setup generates them (or as a test breaks them).
  */
-
-const config = platformConfig();
-const ENVIRONMENT = config.environments.dev!;
-const CONTROL_PLANE_ACCOUNT = '999999999999';
-const WORKFLOW_FUNCTION = `arn:aws:sts::${CONTROL_PLANE_ACCOUNT}:assumed-role/SiciControlPlane-WorkflowStepsRole/sici-workflow`;
-const READER_ARN = `arn:aws:iam::${ENVIRONMENT.account}:role/${TENANT_READER_ROLE_NAME}`;
-
-/** What the data owner set up for a datasource; each part defaults to the generated document. */
-interface OwnerSetup {
-  /** `null`: the owner has not created the role. */
-  readonly trust?: PolicyDocument | null;
-  readonly permissions?: PolicyStatement[];
-  readonly bucketPolicy?: PolicyDocument;
-}
-
-const starburstRoles = new Map<string, StarburstRoleDocuments>();
-function starburstRoleOf(spec: TenantSpec): StarburstRoleDocuments {
-  const key = JSON.stringify([spec.clusterId, spec.datasources]);
-  if (!starburstRoles.has(key)) {
-    starburstRoles.set(key, synthesizeStarburstRole({ clusterId: spec.clusterId, ...ENVIRONMENT, datasources: spec.datasources }));
-  }
-  return starburstRoles.get(key)!;
-}
-
-const ownerAccess = (ds: TenantDatasource) => ({
-  bucketArn: ds.bucketArn,
-  prefixes: ds.prefixes,
-  accessMode: ds.accessMode,
-  externalAccountId: ds.externalAccountId,
-  region: ds.region,
-});
-
-interface WorldOptions {
-  readonly owner?: (ds: TenantDatasource) => OwnerSetup;
-  /** Changes the Starburst role as deployed (e.g. a cluster deployed before its trust admitted the reader). */
-  readonly starburst?: (role: StarburstRoleDocuments) => StarburstRoleDocuments;
-  readonly withoutReader?: boolean;
-  readonly client?: AwsClientOptions;
-}
-
-function world(spec: TenantSpec, options: WorldOptions = {}) {
-  const fake = new FakeAws();
-  const credentials = fake.addCaller(WORKFLOW_FUNCTION, [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: READER_ARN }]);
-  if (!options.withoutReader) {
-    fake.addRole({
-      arn: READER_ARN,
-      trust: policyDocument([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }]),
-      identity: tenantReaderRolePolicy(ENVIRONMENT).toJSON().Statement,
-    });
-  }
-  const starburst = (options.starburst ?? ((role) => role))(starburstRoleOf(spec));
-  fake.addRole({ arn: starburst.roleArn, trust: starburst.trust, identity: starburst.identity, boundary: starburst.boundary });
-  for (const ds of spec.datasources) {
-    const setup = options.owner?.(ds) ?? {};
-    if (setup.trust !== null) {
-      fake.addRole({
-        arn: ds.roleArn,
-        trust: setup.trust ?? ownerRoleTrustPolicy({ starburstRoleArn: starburst.roleArn, externalId: ds.externalId }),
-        identity: setup.permissions ?? ownerRolePolicy(ownerAccess(ds)).Statement,
-      });
-    }
-    fake.addBucket({ arn: ds.bucketArn, account: ds.externalAccountId, policy: setup.bucketPolicy });
-  }
-  const probe = new StsS3AccessProbe({ requestHandler: fake, credentials, ...options.client });
-  const check = (ds: TenantDatasource) =>
-    probe.check({ clusterId: spec.clusterId, environment: ENVIRONMENT, starburstRoleArn: starburst.roleArn, datasource: ds });
-  return { fake, check, starburst };
-}
 
 const M2 = fixtureSpec('M2');
 const [EVENTS] = M2.datasources; // marketing-raw: events/ and campaigns/2025/
@@ -105,13 +34,13 @@ describe('a datasource set up with the generated documents', () => {
   ];
 
   test.each(cases)('%s: every datasource passes', async (_name, spec) => {
-    const { fake, check } = world(spec);
+    const { fake, check } = awsWorld(spec);
     for (const ds of spec.datasources) await expect(check(ds)).resolves.toMatch(new RegExp(`^${ds.roleArn} assumed with its ExternalId; listed`));
     expect(fake.calls.every((c) => c.service !== 's3' || c.status === 200 || c.status === 403)).toBe(true);
   });
 
   test('the chain: function → tenant reader → Starburst role (session policy: this datasource only) → datasource role with ExternalId and a session tag', async () => {
-    const { fake, check, starburst } = world(M2);
+    const { fake, check, starburst } = awsWorld(M2);
     await expect(check(EVENTS)).resolves.toBe(
       `${EVENTS.roleArn} assumed with its ExternalId; listed 2 granted prefix(es) of s3://marketing-raw/; denied at the bucket root and 2 sibling prefix(es)`,
     );
@@ -136,7 +65,7 @@ describe('a datasource set up with the generated documents', () => {
   });
 
   test('a folder and its spelling without the slash are one prefix; a sibling that is itself granted is not probed as outside', async () => {
-    const { fake, check } = world(UNUSUAL);
+    const { fake, check } = awsWorld(UNUSUAL);
     await expect(check(UNUSUAL.datasources[0])).resolves.toMatch(/listed 3 granted prefix\(es\).*2 sibling prefix\(es\)$/);
     const prefixes = fake.calls.filter((c) => c.service === 's3').map((c) => c.params.prefix ?? '');
     expect(prefixes).toEqual(['sales-sici-outside/', 'sales/', "year=2025/o'brien(raw)!/", '', 'sales-sici-outside-sici-outside/', "year=2025/o'brien(raw)!-sici-outside/"]);
@@ -144,7 +73,7 @@ describe('a datasource set up with the generated documents', () => {
   });
 
   test('S3 granted in the bucket policy instead of the role policy passes too', async () => {
-    const { check } = world(M2, {
+    const { check } = awsWorld(M2, {
       owner: (ds) => ({
         permissions: ownerCatalogAndKeyPolicy(ownerAccess(ds)).Statement,
         bucketPolicy: bucketPolicyVariant({ bucketArn: ds.bucketArn, prefixes: ds.prefixes, accessMode: ds.accessMode, datasourceId: ds.id, roleArn: ds.roleArn }),
@@ -169,7 +98,7 @@ describe("the owner's role is not set up as generated", () => {
     ],
   ])('%s: DatasourceAccessError about the AssumeRole', async (_name, setup) => {
     const starburst = starburstRoleOf(M2).roleArn;
-    const { check, fake } = world(M2, { owner: (ds) => (ds === EVENTS ? setup(ds, starburst) : {}) });
+    const { check, fake } = awsWorld(M2, { owner: (ds) => (ds === EVENTS ? setup(ds, starburst) : {}) });
     const error = await rejection(check(EVENTS));
     expect(error).toBeInstanceOf(DatasourceAccessError);
     expect(error.message).toBe(assumeDenied);
@@ -179,7 +108,7 @@ describe("the owner's role is not set up as generated", () => {
 
   test('permissions wider than generated (s3:ListBucket on the whole bucket): DatasourceAccessError about listing outside', async () => {
     const wide: PolicyStatement = { Effect: 'Allow', Action: 's3:ListBucket', Resource: EVENTS.bucketArn };
-    const { check } = world(M2, { owner: (ds) => ({ permissions: [...ownerRolePolicy(ownerAccess(ds)).Statement, wide] }) });
+    const { check } = awsWorld(M2, { owner: (ds) => ({ permissions: [...ownerRolePolicy(ownerAccess(ds)).Statement, wide] }) });
     const error = await rejection(check(EVENTS));
     expect(error).toBeInstanceOf(DatasourceAccessError);
     expect(error.message).toMatch(/^the role may list s3:\/\/marketing-raw\/ outside the granted prefixes: its permissions are wider than the generated policy/);
@@ -188,21 +117,21 @@ describe("the owner's role is not set up as generated", () => {
   test('a prefix pattern without its slash (events* for events/*): DatasourceAccessError naming the sibling it opens', async () => {
     const loose = (statement: PolicyStatement): PolicyStatement =>
       statement.Action === 's3:ListBucket' ? { ...statement, Condition: { StringLike: { 's3:prefix': ['campaigns/2025/*', 'events*'] } } } : statement;
-    const { check } = world(M2, { owner: (ds) => ({ permissions: ownerRolePolicy(ownerAccess(ds)).Statement.map(loose) }) });
+    const { check } = awsWorld(M2, { owner: (ds) => ({ permissions: ownerRolePolicy(ownerAccess(ds)).Statement.map(loose) }) });
     const error = await rejection(check(EVENTS));
     expect(error).toBeInstanceOf(DatasourceAccessError);
     expect(error.message).toMatch(/^the role may list s3:\/\/marketing-raw\/events-sici-outside\/ outside the granted prefixes/);
   });
 
   test('permissions missing for one prefix: DatasourceAccessError naming that prefix', async () => {
-    const { check } = world(M2, { owner: (ds) => ({ permissions: ownerRolePolicy({ ...ownerAccess(ds), prefixes: ['events/'] }).Statement }) });
+    const { check } = awsWorld(M2, { owner: (ds) => ({ permissions: ownerRolePolicy({ ...ownerAccess(ds), prefixes: ['events/'] }).Statement }) });
     const error = await rejection(check(EVENTS));
     expect(error).toBeInstanceOf(DatasourceAccessError);
     expect(error.message).toMatch(/^listing s3:\/\/marketing-raw\/campaigns\/2025\/ was denied: give the role the setup's permissions policy/);
   });
 
   test('the bucket does not exist: DatasourceAccessError with S3\'s answer', async () => {
-    const { check, fake } = world(M2);
+    const { check, fake } = awsWorld(M2);
     fake.buckets.delete('marketing-raw');
     const error = await rejection(check(EVENTS));
     expect(error).toBeInstanceOf(DatasourceAccessError);
@@ -212,7 +141,7 @@ describe("the owner's role is not set up as generated", () => {
 
 describe('the platform side is not set up: PermanentError (nothing the data owner can fix)', () => {
   test("a Starburst role whose trust does not admit the tenant reader (a cluster deployed before it did)", async () => {
-    const { check, starburst } = world(M2, {
+    const { check, starburst } = awsWorld(M2, {
       starburst: (role) => ({ ...role, trust: policyDocument(role.trust.Statement.filter((s) => s.Sid !== 'TenantReaderValidatesAccess')) }),
     });
     const error = await rejection(check(EVENTS));
@@ -221,7 +150,7 @@ describe('the platform side is not set up: PermanentError (nothing the data owne
   });
 
   test('no tenant reader role in the environment account', async () => {
-    const error = await rejection(world(M2, { withoutReader: true }).check(EVENTS));
+    const error = await rejection(awsWorld(M2, { withoutReader: true }).check(EVENTS));
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toMatch(new RegExp(`^AssumeRole of ${READER_ARN} failed \\(AccessDenied: `));
   });
@@ -232,7 +161,7 @@ describe('errors that are not access decisions: TransientError', () => {
     service === 'sts' && params.RoleArn === roleArn ? { status: 400, code: 'Throttling', message: 'Rate exceeded' } : undefined;
 
   test('STS throttling the datasource AssumeRole, after the SDK retried it', async () => {
-    const { check, fake } = world(M2, { client: { maxAttempts: 2 } });
+    const { check, fake } = awsWorld(M2, { client: { maxAttempts: 2 } });
     fake.fault = throttleAssumeOf(EVENTS.roleArn);
     const error = await rejection(check(EVENTS));
     expect(error).toBeInstanceOf(TransientError);
@@ -241,13 +170,13 @@ describe('errors that are not access decisions: TransientError', () => {
   });
 
   test('STS throttling the tenant reader AssumeRole', async () => {
-    const { check, fake } = world(M2, { client: { maxAttempts: 1 } });
+    const { check, fake } = awsWorld(M2, { client: { maxAttempts: 1 } });
     fake.fault = throttleAssumeOf(READER_ARN);
     await expect(check(EVENTS)).rejects.toBeInstanceOf(TransientError);
   });
 
   test('S3 SlowDown on a listing', async () => {
-    const { check, fake } = world(M2, { client: { maxAttempts: 1 } });
+    const { check, fake } = awsWorld(M2, { client: { maxAttempts: 1 } });
     fake.fault = ({ service }) => (service === 's3' ? { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' } : undefined);
     const error = await rejection(check(EVENTS));
     expect(error).toBeInstanceOf(TransientError);
@@ -255,7 +184,7 @@ describe('errors that are not access decisions: TransientError', () => {
   });
 
   test('the network fails', async () => {
-    const { check, fake } = world(M2, { client: { maxAttempts: 1 } });
+    const { check, fake } = awsWorld(M2, { client: { maxAttempts: 1 } });
     fake.fault = ({ service }) => {
       if (service === 's3') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
       return undefined;
