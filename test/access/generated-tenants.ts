@@ -1,4 +1,4 @@
-import { TenantDatasource } from '../../lib/contract/tenant-spec';
+import { starburstRoleName, TenantDatasource } from '../../lib/contract/tenant-spec';
 
 /**
  * Tenants generated from fixed seeds for the IAM simulations: each has a Starburst role in one of
@@ -53,7 +53,7 @@ export function generateTenant(index: number): GeneratedTenant {
   const random = prng(7919 * (index + 1));
   const clusterId = `c-${chars(random, BASE36, 16)}`;
   const account = ENVIRONMENT_ACCOUNTS[index % ENVIRONMENT_ACCOUNTS.length];
-  const roleName = `TenantStack-${clusterId}-StarburstRole${chars(random, HEX.toUpperCase(), 8)}-${chars(random, BASE36.toUpperCase(), 12)}`;
+  const roleName = starburstRoleName(clusterId);
   const datasourceCount = 1 + Math.floor(random() * 3);
   const datasources = Array.from({ length: datasourceCount }, (_, d) => {
     const id = `ds-${chars(random, BASE36, 16)}`;
