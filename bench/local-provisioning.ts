@@ -6,10 +6,15 @@ import { SigV4Client } from '../lambda/local/sigv4-client';
 
 export interface ProvisioningFigures {
   createToActiveMs: number;
+  addDatasourceToActiveMs: number;
+  removeDatasourceToDeletedMs: number;
   deleteToDeletedMs: number;
 }
 
-/** Wall time of a cluster's CREATE job (to ACTIVE) and DELETE job (to DELETED) in the local control plane. */
+/**
+ * Wall time of a cluster's jobs in the local control plane: CREATE (to ACTIVE), ADD_DATASOURCE (to
+ * an ACTIVE datasource), REMOVE_DATASOURCE (to DELETED) and DELETE (to DELETED).
+ */
 export async function benchLocalProvisioning(): Promise<ProvisioningFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sici-bench-provisioning-'));
   const plane = await startLocalProcess(dataDir);
@@ -32,10 +37,33 @@ export async function benchLocalProvisioning(): Promise<ProvisioningFigures> {
     const accepted = await call('POST', '/clusters', { environment: 'dev', tier: 'M' });
     await until(accepted.cluster.clusterId, 'ACTIVE');
     const createToActiveMs = performance.now() - started;
+    const clusterId = accepted.cluster.clusterId;
+    const untilJob = async (jobId: string) => {
+      for (;;) {
+        const job = await call('GET', `/jobs/${jobId}`);
+        if (job.status === 'SUCCEEDED') return;
+        if (job.status === 'FAILED') throw new Error(`job ${jobId} FAILED: ${JSON.stringify(job.errorDetails)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    started = performance.now();
+    const added = await call('POST', `/clusters/${clusterId}/datasources`, {
+      type: 's3-iceberg',
+      externalAccountId: '210987654321',
+      bucketArn: 'arn:aws:s3:::bench-lake',
+      prefixes: ['events/'],
+      region: 'us-east-1',
+    });
+    await untilJob(added.jobId);
+    const addDatasourceToActiveMs = performance.now() - started;
+    started = performance.now();
+    const removed = await call('DELETE', `/clusters/${clusterId}/datasources/${added.datasource.datasourceId}`);
+    await untilJob(removed.jobId);
+    const removeDatasourceToDeletedMs = performance.now() - started;
     started = performance.now();
     await call('DELETE', `/clusters/${accepted.cluster.clusterId}`);
     await until(accepted.cluster.clusterId, 'DELETED');
-    return { createToActiveMs, deleteToDeletedMs: performance.now() - started };
+    return { createToActiveMs, addDatasourceToActiveMs, removeDatasourceToDeletedMs, deleteToDeletedMs: performance.now() - started };
   } finally {
     await plane.stop();
     rmSync(dataDir, { recursive: true, force: true });

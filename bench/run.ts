@@ -23,7 +23,10 @@ async function main() {
   const provisioning = await benchLocalProvisioning();
   console.log(
     `\nLocal provisioning (M tier; the local deployer synthesizes and checks TenantStack instead of deploying it): ` +
-      `create → ACTIVE ${(provisioning.createToActiveMs / 1000).toFixed(1)} s, delete → DELETED ${(provisioning.deleteToDeletedMs / 1000).toFixed(1)} s`,
+      `create → ACTIVE ${(provisioning.createToActiveMs / 1000).toFixed(1)} s, ` +
+      `add datasource → ACTIVE ${(provisioning.addDatasourceToActiveMs / 1000).toFixed(1)} s, ` +
+      `remove datasource → DELETED ${(provisioning.removeDatasourceToDeletedMs / 1000).toFixed(1)} s, ` +
+      `delete → DELETED ${(provisioning.deleteToDeletedMs / 1000).toFixed(1)} s`,
   );
 
   const runner = benchRunnerStartup();
