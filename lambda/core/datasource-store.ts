@@ -86,31 +86,35 @@ export function toTenantDatasource(ds: DatasourceRecord): TenantDatasource {
 }
 
 /**
- * Moves a datasource to `target`, only along an edge of the transition table and only while `jobId`
- * holds it (or, with `claim`, only while no job does, and then `jobId` takes it).
+ * Moves a datasource to `target`, only along an edge of the transition table, and only while job
+ * `jobId` holds it; with `claim`, only while no job holds it, and then `jobId` takes it; with
+ * `unheld`, only while no job holds it (a datasource that goes with its cluster).
  */
 export function moveDatasource(
   tables: Tables,
   ds: Pick<DatasourceRecord, 'clusterId' | 'datasourceId'>,
   target: DatasourceStatus,
-  options: { jobId: string; now: string; claim?: boolean; reason?: string },
+  options: { jobId: string; now: string; claim?: boolean; unheld?: boolean; reason?: string },
 ): TransactItem {
   const from = datasourceStatusesLeadingTo(target);
   const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-  const holder = options.claim ? 'attribute_not_exists(activeJobId)' : 'activeJobId = :job';
-  const release = target === 'PENDING' || target === 'DELETING' ? '' : ' REMOVE activeJobId';
+  const holder = options.claim || options.unheld ? 'attribute_not_exists(activeJobId)' : 'activeJobId = :job';
   const set = ['#status = :target', 'updatedAt = :now', ...(options.claim ? ['activeJobId = :job'] : []), ...(options.reason ? ['statusReason = :reason'] : [])];
+  const remove = [
+    ...(options.claim || options.unheld || target === 'PENDING' || target === 'DELETING' ? [] : ['activeJobId']),
+    ...(options.reason || target === 'FAILED' ? [] : ['statusReason']),
+  ];
   return {
     Update: {
       TableName: tables.stateTable,
       Key: datasourceKey(ds.clusterId, ds.datasourceId),
-      UpdateExpression: `SET ${set.join(', ')}${release}`,
+      UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
       ConditionExpression: `attribute_exists(pk) AND ${holder} AND #status IN (${Object.keys(fromValues).join(', ')})`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':target': target,
         ':now': options.now,
-        ':job': options.jobId,
+        ...(options.claim || !options.unheld ? { ':job': options.jobId } : {}),
         ...fromValues,
         ...(options.reason ? { ':reason': options.reason } : {}),
       },

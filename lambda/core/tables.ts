@@ -10,7 +10,7 @@
  *   TEAM#<teamId>       / TEAM               a team, its entitlements and cluster count   gsi1: TEAMS / TEAM#<teamId>
  *   PRINCIPAL#<arn>     / PRINCIPAL          which team an IAM principal belongs to
  *   IDEMPOTENCY#<scope>#<key> / IDEMPOTENCY  the first answer to a POST with that Idempotency-Key (expires by TTL)
- *   PENDING#<shard>     / JOB#<startedAt>#<jobId> is gsi2, on jobs not yet started, for the reconciler
+ *   gsi2 on jobs in flight: PENDING or RUNNING / <startedAt>#<jobId>, for the reconciler
  *
  * Audit table: append-only, `pk` = the entity (e.g. `cluster/<id>`), `sk` = `<time>#<requestId>`.
  */

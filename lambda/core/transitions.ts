@@ -25,8 +25,9 @@ export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> 
 /** A datasource is added by its ADD_DATASOURCE job (PENDING) and removed by a REMOVE_DATASOURCE job (DELETING). */
 export const DATASOURCE_TRANSITIONS: Readonly<Record<DatasourceStatus, readonly DatasourceStatus[]>> = {
   PENDING: ['ACTIVE', 'FAILED'],
-  ACTIVE: ['DELETING'],
-  FAILED: ['DELETING'],
+  // ACTIVE and FAILED datasources go straight to DELETED with their cluster's DELETE job.
+  ACTIVE: ['DELETING', 'DELETED'],
+  FAILED: ['DELETING', 'DELETED'],
   DELETING: ['DELETED', 'FAILED'],
   DELETED: [],
 };

@@ -260,10 +260,13 @@ async function completeJob(deps: WorkflowDependencies, state: ExecutionState): P
     return;
   }
   const datasourceTarget = job.operationType === 'ADD_DATASOURCE' ? 'ACTIVE' : 'DELETED';
+  // A deleted cluster's datasources go with it (the API starts no datasource job on a DELETING cluster).
+  const goneWithCluster = target === 'DELETED' ? await datasourcesOfCluster(deps.tables, cluster.clusterId, ['ACTIVE', 'FAILED']) : [];
   await transact(deps.tables, [
     finishJob(deps, job, 'SUCCEEDED', now),
     moveCluster(deps, cluster, job, target, now),
     ...(ds ? [moveDatasource(deps.tables, ds, datasourceTarget, { jobId: job.jobId, now })] : []),
+    ...goneWithCluster.map((gone) => moveDatasource(deps.tables, gone, 'DELETED', { jobId: job.jobId, now, unheld: true })),
     ...(target === 'DELETED'
       ? [
           {

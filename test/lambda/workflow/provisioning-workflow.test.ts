@@ -328,6 +328,20 @@ describe('datasource jobs', () => {
     }
   });
 
+  it("deletes a cluster's datasources with it", async () => {
+    const { api, workflow, clusterId, added } = await activeWithDatasource();
+    try {
+      await workflow().settled(added.jobId);
+      const deleted = await api.call(MEMBER, 'DELETE', `/clusters/${clusterId}`);
+      expect(await workflow().settled(deleted.json.jobId)).toMatchObject({ status: 'SUCCEEDED' });
+      const ds = (await api.call(MEMBER, 'GET', `/clusters/${clusterId}/datasources/${added.datasource.datasourceId}`)).json;
+      expect(ds).toMatchObject({ status: 'DELETED' });
+      expect(ds.activeJobId).toBeUndefined();
+    } finally {
+      await api.stop();
+    }
+  });
+
   it('fails a datasource job that fails elsewhere (the deploy): job, cluster and datasource FAILED with the step', async () => {
     // Armed once the cluster is ACTIVE: the ADD job's deploy fails.
     const fault = { state: STATE_NAMES.deployTenantStack, error: new PermanentError('CloudFormation rollback'), times: 0 };
