@@ -155,7 +155,7 @@ export const ROUTES = [
     path: '/clusters/{clusterId}/datasources',
     group: 'clusters',
     access: 'team',
-    summary: "A cluster's datasources, oldest first",
+    summary: "A cluster's datasources (DELETED ones too, for the record), in id order",
     params: ClusterIdParam,
     query: ListDatasourcesQuery,
     mutating: false,
