@@ -8,13 +8,13 @@ import { catalogName, datasourceRoleArn, starburstRoleArn } from '../../lib/cont
 import { accessControlRules, catalogProperties } from '../../lib/tenant/starburst-values';
 import { getCluster, jobAcceptedEvent, newJob, startJobItems } from '../core/cluster-store';
 import {
+  datasourceDocument,
   datasourceItem,
   datasourcesOfCluster,
   getDatasource,
   listDatasources,
   LIVE_DATASOURCE_STATUSES,
   moveDatasource,
-  toDatasource,
   toTenantDatasource,
   type DatasourceRecord,
 } from '../core/datasource-store';
@@ -115,7 +115,7 @@ async function createDatasource(context: OperationContext<{ clusterId: string },
     updatedAt: time,
   };
   const running: Cluster = { ...cluster, status: 'UPDATING', activeJobId: job.jobId, updatedAt: time };
-  const answer = accepted(job, running, toDatasource(datasourceItem(record)));
+  const answer = accepted(job, running, datasourceDocument(record));
   const event = { ...jobAcceptedEvent(job, running.status), message: `ADD_DATASOURCE job ${job.jobId} accepted for datasource ${datasourceId} (${body.bucketArn}); cluster is UPDATING` };
   await commitWithAnswer(
     context,

@@ -22,11 +22,12 @@ export function datasourceItem(ds: DatasourceRecord): Item {
   return { ...datasourceKey(ds.clusterId, ds.datasourceId), itemType: 'datasource', ...ds };
 }
 
-export function toDatasource(item: Item): Datasource {
-  const record = withoutKeys<DatasourceRecord>(item);
-  const self = `/clusters/${record.clusterId}/datasources/${record.datasourceId}`;
-  return { ...record, links: { setup: `${self}/setup` } };
+/** The API document of a stored datasource: the record and its links. */
+export function datasourceDocument(record: DatasourceRecord): Datasource {
+  return { ...record, links: { setup: `/clusters/${record.clusterId}/datasources/${record.datasourceId}/setup` } };
 }
+
+export const toDatasource = (item: Item): Datasource => datasourceDocument(withoutKeys<DatasourceRecord>(item));
 
 export async function getDatasource(tables: Tables, clusterId: string, datasourceId: string): Promise<Datasource | undefined> {
   const { Item } = await tables.doc.send(

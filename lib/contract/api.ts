@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { AwsAccountId, AwsRegion, ConnectorType, EnvironmentName, IamPrincipalArn, TierName } from '../config/platform-config';
 import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
-import { AccessMode, awsPartition, ExternalId, IamRoleArn, S3BucketArn, S3Prefix } from './tenant-spec';
+import { AccessMode, ExternalId, IamRoleArn, partitionProblem, S3BucketArn, S3Prefix } from './tenant-spec';
 
 /**
  * The documents of SICI's REST API: one zod schema each. Request schemas are strict (unknown
@@ -124,10 +124,8 @@ export const CreateDatasourceRequest = z
     accessMode: AccessMode.default('read-only').meta({ description: 'read-write needs the team entitlement readWriteDatasources' }),
   })
   .superRefine((request, ctx) => {
-    const partition = awsPartition(request.region);
-    if (request.bucketArn.split(':')[1] !== partition) {
-      ctx.addIssue({ code: 'custom', path: ['bucketArn'], message: `must be an ARN of partition ${partition}, the partition of region ${request.region}` });
-    }
+    const problem = partitionProblem(request.bucketArn, request.region);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['bucketArn'], message: problem });
   })
   .meta({ id: 'CreateDatasourceRequest', description: 'What a team may choose about a datasource; everything else (role, ExternalId, policies, catalog) is generated' });
 export type CreateDatasourceRequest = z.infer<typeof CreateDatasourceRequest>;
@@ -158,13 +156,6 @@ export const Datasource = z
   })
   .meta({ id: 'Datasource' });
 export type Datasource = z.infer<typeof Datasource>;
-
-export const ListDatasourcesQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25).meta({ description: 'Items per page (1-100)' }),
-  nextToken: z.string().min(1).max(2048).optional().meta({ description: 'Opaque token from the previous page' }),
-  status: DatasourceStatus.optional(),
-});
-export type ListDatasourcesQuery = z.infer<typeof ListDatasourcesQuery>;
 
 const OneOrMany = z.union([z.string(), z.array(z.string())]);
 const PolicyStatementJson = z.object({
@@ -242,6 +233,9 @@ export const ListClustersQuery = PageQuery.extend({
   environment: EnvironmentName.optional(),
 });
 export type ListClustersQuery = z.infer<typeof ListClustersQuery>;
+
+export const ListDatasourcesQuery = PageQuery.extend({ status: DatasourceStatus.optional() });
+export type ListDatasourcesQuery = z.infer<typeof ListDatasourcesQuery>;
 
 export const page = <T extends z.ZodType>(item: T, id: string) =>
   z

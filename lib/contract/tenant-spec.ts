@@ -86,12 +86,9 @@ export const TenantDatasource = z
     accessMode: AccessMode,
   })
   .superRefine((ds, ctx) => {
-    const partition = awsPartition(ds.region);
     for (const field of ['roleArn', 'bucketArn'] as const) {
-      const arnPartition = ds[field].split(':')[1];
-      if (arnPartition !== partition) {
-        ctx.addIssue({ code: 'custom', path: [field], message: `must be in partition ${partition} of region ${ds.region}, not ${arnPartition}` });
-      }
+      const problem = partitionProblem(ds[field], ds.region);
+      if (problem) ctx.addIssue({ code: 'custom', path: [field], message: problem });
     }
     const roleAccount = ds.roleArn.split(':')[4];
     if (roleAccount !== undefined && roleAccount !== ds.externalAccountId) {
@@ -231,6 +228,13 @@ export function awsPartition(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return 'aws';
+}
+
+/** What is wrong with an ARN outside the partition of `region`, if anything. */
+export function partitionProblem(arn: string, region: string): string | undefined {
+  const partition = awsPartition(region);
+  const arnPartition = arn.split(':')[1];
+  return arnPartition === partition ? undefined : `must be in partition ${partition} of region ${region}, not ${arnPartition}`;
 }
 
 /**

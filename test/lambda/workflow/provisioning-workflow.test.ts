@@ -315,7 +315,7 @@ describe('datasource jobs', () => {
       expect(runner.builds.filter((b) => b.jobId === added.jobId).map((b) => b.action)).toEqual(['deploy', 'deploy']);
       const specAfter = await specOf(clusterId);
       expect(specAfter.datasources).toEqual([]);
-      expect({ ...specAfter }).toEqual({ ...specBefore });
+      expect(specAfter).toEqual(specBefore);
       expect(await eventTypes(api, clusterId, added.jobId)).toEqual([
         'JOB_ACCEPTED', 'JOB_RUNNING', 'ENTITLEMENT_VALIDATED', 'TENANT_POLICY_CHECKED', 'TENANT_SPEC_WRITTEN', 'ENDPOINT_REGISTERED',
         'DATASOURCE_REJECTED', 'TENANT_SPEC_WRITTEN', 'ENDPOINT_REGISTERED', 'JOB_FAILED',
