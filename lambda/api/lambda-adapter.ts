@@ -6,7 +6,7 @@ import { CALLER_TTL_MS } from '../core/callers';
 import type { JobStarter } from '../core/job-starter';
 import { connectTables } from '../core/state-store';
 import { StepFunctionsJobStarter } from '../core/step-functions-job-starter';
-import { ENV } from '../core/tables';
+import { ENV } from '../../lib/contract/function-environment';
 import type { ApiRequest } from './http';
 import { createRouter, type Operations } from './router';
 

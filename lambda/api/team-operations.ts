@@ -2,7 +2,7 @@ import type { PutTeamRequest, Team } from '../../lib/contract/api';
 import { getTeam, principalKey, teamKey } from '../core/callers';
 import { conflict, notFound } from '../core/problems';
 import { queryPage, transact, TransactionConflict, withoutKeys, type TransactItem } from '../core/state-store';
-import { STATE_TABLE_KEYS } from '../core/tables';
+import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import type { OperationContext, OperationResult } from './operation';
 import type { Operations } from './router';
 

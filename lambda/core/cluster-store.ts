@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { EngineConfig } from '../../lib/config/platform-config';
+import type { EngineConfig } from '../../lib/contract/platform-names';
 import { Cluster as ClusterSchema, type Cluster, type ClusterEvent, type ClusterStatus, type ListClustersQuery, type OperationType, type ProvisioningJob } from '../../lib/contract/api';
-import { STATE_TABLE_KEYS } from './tables';
+import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from './transitions';
 import { queryPage, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './state-store';
 import { teamKey } from './callers';

@@ -1,7 +1,7 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from './problems';
-import { STATE_TABLE_KEYS } from './tables';
+import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 
 /** The DynamoDB tables SICI's handlers work on, through one document client. */
 export interface Tables {

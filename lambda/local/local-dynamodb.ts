@@ -12,7 +12,7 @@ import {
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
-import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS, type TableKeys } from '../core/tables';
+import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS, type TableKeys } from '../../lib/contract/tables';
 import { DynaliteWire, TransactionCanceled, WriteSerializer, transactWriteItems } from './transactions';
 
 /** Local stand-in credentials: dynalite accepts any signature. */

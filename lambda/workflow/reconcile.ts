@@ -3,7 +3,7 @@ import type { ProvisioningJob } from '../../lib/contract/api';
 import { PENDING_JOBS_PARTITION } from '../core/cluster-store';
 import type { JobStarter } from '../core/job-starter';
 import { withoutKeys } from '../core/state-store';
-import { STATE_TABLE_KEYS } from '../core/tables';
+import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import { RUNNING_JOBS_PARTITION, runStep, type WorkflowDependencies } from './workflow-steps';
 
 const [, GSI2] = STATE_TABLE_KEYS.indexes;

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { parsePlatformConfig } from '../../lib/config/load-platform-config';
 import { connectTables } from '../core/state-store';
 import { StepFunctionsJobStarter } from '../core/step-functions-job-starter';
-import { ENV } from '../core/tables';
+import { ENV } from '../../lib/contract/function-environment';
 import { CloudFormationOutputsReader } from './cloudformation-outputs-reader';
 import { reconcile } from './reconcile';
 import { S3SpecStore } from './s3-spec-store';

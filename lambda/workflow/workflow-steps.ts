@@ -1,7 +1,7 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { PlatformConfig } from '../../lib/config/platform-config';
 import type { ClusterStatus, ProvisioningJob } from '../../lib/contract/api';
-import { DocumentError } from '../../lib/contract/json-document';
+import { DocumentError } from '../../lib/contract/documents';
 import { mandatoryTags, parseTenantSpec, starburstRoleArn, type TenantSpec } from '../../lib/contract/tenant-spec';
 import { STATE_NAMES, StepInvocation, type ExecutionState, type JobContext, type SpecLocation, type WorkflowStep } from '../../lib/contract/workflow';
 import { auditPut } from '../core/audit-log';

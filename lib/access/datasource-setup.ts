@@ -10,7 +10,7 @@ import {
   ownerRoleTrustPolicy,
 } from './owner-documents';
 import { PolicyDocument, POLICY_VERSION } from './policy-document';
-import { parseOrThrow } from './s3-access';
+import { parseAccessDocument } from './s3-access';
 
 /**
  * Everything a data owner runs in their account to approve one datasource, as documents and as
@@ -63,7 +63,7 @@ function writeFile(name: string, document: PolicyDocument): string {
 }
 
 export function setupCommands(input: DatasourceSetupInput): DatasourceSetup {
-  const { datasource: ds, starburstRoleArn } = parseOrThrow(DatasourceSetupInput, input, 'datasource setup');
+  const { datasource: ds, starburstRoleArn } = parseAccessDocument(DatasourceSetupInput, input, 'datasource setup');
   const { roleName, rolePath } = roleNameAndPath(ds.roleArn);
   const trustPolicy = ownerRoleTrustPolicy({ starburstRoleArn, externalId: ds.externalId });
   const { bucketArn, prefixes, accessMode, externalAccountId, region } = ds;

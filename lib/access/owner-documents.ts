@@ -3,7 +3,7 @@ import { DatasourceId } from '../contract/ids';
 import { ExternalId, IamRoleArn } from '../contract/tenant-spec';
 import { catalogAndKeyStatements, OwnerAccess } from './catalog-and-key-access';
 import { PolicyDocument, policyDocument, PolicyStatement, sidPart } from './policy-document';
-import { listPrefixPatterns, objectActions, objectArns, parseOrThrow, READ_ACTIONS, S3Access } from './s3-access';
+import { listPrefixPatterns, objectActions, objectArns, parseAccessDocument, READ_ACTIONS, S3Access } from './s3-access';
 
 /**
  * The documents a data owner applies in their own account so that one cluster can read (or write)
@@ -28,7 +28,7 @@ export type OwnerTrustInput = z.infer<typeof OwnerTrustInput>;
  * it; without an allowed AssumeRole it gives nothing).
  */
 export function ownerRoleTrustPolicy(input: OwnerTrustInput): PolicyDocument {
-  const { starburstRoleArn, externalId } = parseOrThrow(OwnerTrustInput, input, 'datasource role trust');
+  const { starburstRoleArn, externalId } = parseAccessDocument(OwnerTrustInput, input, 'datasource role trust');
   return policyDocument([
     {
       Sid: 'SiciStarburstAssumeWithExternalId',
@@ -77,7 +77,7 @@ function s3Statements(access: S3Access, sidPrefix: string, principal?: PolicySta
 
 /** The datasource role's permissions policy (an inline policy of the role): S3, Glue catalog and KMS keys. */
 export function ownerRolePolicy(input: OwnerAccess): PolicyDocument {
-  const access = parseOrThrow(OwnerAccess, input, 'datasource access');
+  const access = parseAccessDocument(OwnerAccess, input, 'datasource access');
   return policyDocument([...s3Statements(access, ''), ...catalogAndKeyStatements(access)]);
 }
 
@@ -86,7 +86,7 @@ export function ownerRolePolicy(input: OwnerAccess): PolicyDocument {
  * Glue catalog and KMS statements only, which a bucket policy cannot grant.
  */
 export function ownerCatalogAndKeyPolicy(input: OwnerAccess): PolicyDocument {
-  return policyDocument(catalogAndKeyStatements(parseOrThrow(OwnerAccess, input, 'datasource access')));
+  return policyDocument(catalogAndKeyStatements(parseAccessDocument(OwnerAccess, input, 'datasource access')));
 }
 
 // ---- Bucket policy variant -----------------------------------------------------------------------
@@ -119,7 +119,7 @@ export function bucketPolicySidPrefix(datasourceId: string): string {
  * With this variant the role needs its trust policy and `ownerCatalogAndKeyPolicy`.
  */
 export function bucketPolicyVariant(input: BucketPolicyInput): PolicyDocument {
-  const { datasourceId, roleArn, ...access } = parseOrThrow(BucketPolicyInput, input, 'datasource bucket policy');
+  const { datasourceId, roleArn, ...access } = parseAccessDocument(BucketPolicyInput, input, 'datasource bucket policy');
   const bucketArn = access.bucketArn;
   return policyDocument([
     ...s3Statements(access, bucketPolicySidPrefix(datasourceId), { AWS: roleArn }),

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { describeIssues } from '../contract/json-document';
+import { parseDocument } from '../contract/documents';
 import { AccessMode, S3BucketArn, S3Prefix } from '../contract/tenant-spec';
 
 /**
@@ -51,23 +51,12 @@ export function objectActions(accessMode: AccessMode): string[] {
 
 /** Validates with the TenantSpec schemas, failing with one line per problem. */
 export function parseS3Access(input: unknown, what = 'S3 access'): S3Access {
-  return parseOrThrow(S3Access, input, what);
+  return parseAccessDocument(S3Access, input, what);
 }
 
-export class AccessDocumentError extends Error {
-  constructor(
-    readonly what: string,
-    readonly problems: string[],
-  ) {
-    super(`invalid ${what}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'AccessDocumentError';
-  }
-}
+/** How access documents are named in their errors. */
+export const ACCESS_DOCUMENT_KIND = 'SICI access document';
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    throw new AccessDocumentError(what, describeIssues(result.error.issues));
-  }
-  return result.data;
+export function parseAccessDocument<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  return parseDocument(schema, input, { kind: ACCESS_DOCUMENT_KIND, source: what });
 }

@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { AcmCertificateArn, AwsAccountId, AwsRegion, HostName, IamPrincipalArn } from '../contract/aws-names';
+import { ConnectorType, EngineConfig, EnvironmentName, TIERS } from '../contract/platform-names';
 
 /**
  * The platform team's configuration: the one place where tiers, environments, engine pins,
@@ -6,34 +8,7 @@ import * as z from 'zod';
  * Validated by this schema at synth and at Lambda start; see `loadPlatformConfig`.
  */
 
-export const TIERS = ['S', 'M', 'L'] as const;
-export const TierName = z.enum(TIERS);
-export type TierName = z.infer<typeof TierName>;
-
-export const ENVIRONMENTS = ['dev', 'test', 'prod'] as const;
-export const EnvironmentName = z.enum(ENVIRONMENTS);
-export type EnvironmentName = z.infer<typeof EnvironmentName>;
-
-export const CONNECTOR_TYPES = ['s3-hive', 's3-iceberg'] as const;
-export const ConnectorType = z.enum(CONNECTOR_TYPES);
-export type ConnectorType = z.infer<typeof ConnectorType>;
-
-export const AwsAccountId = z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id');
-export const AwsRegion = z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'an AWS region such as us-east-1');
-export const IamPrincipalArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/[\w+=,.@/-]+$/, 'an IAM user or role ARN');
 export const InstanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as m7g.xlarge');
-
-export const AcmCertificateArn = z
-  .string()
-  .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/, 'an ACM certificate ARN');
-
-/** A DNS host name (lowercase labels), e.g. `c-0123456789abcdef.query.sici.example.com`. */
-export const HostName = z
-  .string()
-  .max(253)
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lowercase DNS host name such as c-0123.query.example.com');
 
 const NodeSize = z.strictObject({
   /** EC2 instance type of the managed node group. */
@@ -62,26 +37,6 @@ export const EnvironmentConfig = z.strictObject({
   certificateArn: AcmCertificateArn,
 });
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfig>;
-
-const Sha256Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'an image digest sha256:<64 hex>');
-const SemVer = z.string().regex(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, 'a version such as 1.2.3');
-
-export const EngineConfig = z.strictObject({
-  /** `starburst` (licensed Starburst Enterprise chart) or `trino` (open-source trinodb/charts). */
-  kind: z.enum(['starburst', 'trino']),
-  chart: z.strictObject({
-    repository: z.url(),
-    name: z.string().min(1),
-    version: SemVer,
-  }),
-  image: z.strictObject({
-    /** A platform ECR repository or pull-through cache, so private subnets suffice. */
-    repository: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/[a-z0-9._/-]+$/, 'an ECR repository URI'),
-    tag: z.string().min(1),
-    digest: Sha256Digest,
-  }),
-});
-export type EngineConfig = z.infer<typeof EngineConfig>;
 
 export const PriceTable = z.strictObject({
   currency: z.literal('USD'),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { AwsAccountId, AwsRegion, ConnectorType, EnvironmentName, IamPrincipalArn, TierName } from '../config/platform-config';
+import { AwsAccountId, AwsRegion, IamPrincipalArn } from './aws-names';
 import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
+import { ConnectorType, EnvironmentName, TierName } from './platform-names';
 import { AccessMode, ExternalId, IamRoleArn, partitionProblem, S3BucketArn, S3Prefix } from './tenant-spec';
 
 /**

@@ -1,6 +1,7 @@
 import * as z from 'zod';
-import { DocumentError, loadJsonDocument, parseDocument } from './json-document';
-import { AcmCertificateArn, AwsAccountId, AwsRegion, ConnectorType, EngineConfig, EnvironmentName, HostName, TierName } from '../config/platform-config';
+import { AcmCertificateArn, AwsAccountId, AwsRegion, HostName } from './aws-names';
+import { loadDocument, parseDocument } from './documents';
+import { ConnectorType, EngineConfig, EnvironmentName, TierName } from './platform-names';
 import { ClusterId, DatasourceId, TeamId } from './ids';
 
 /**
@@ -197,20 +198,17 @@ export type TenantSpec = z.infer<typeof TenantSpec>;
 /** A spec as written, before defaults are applied. */
 export type TenantSpecInput = z.input<typeof TenantSpec>;
 
-export class TenantSpecError extends DocumentError {
-  constructor(source: string, problems: string[]) {
-    super(source, 'SICI TenantSpec', problems);
-  }
-}
+/** How a TenantSpec is named in its errors. */
+export const TENANT_SPEC_KIND = 'SICI TenantSpec';
 
 /** Validates an already-parsed document; `source` names it in error messages. */
 export function parseTenantSpec(document: unknown, source = 'TenantSpec'): TenantSpec {
-  return parseDocument(TenantSpec, document, (problems) => new TenantSpecError(source, problems));
+  return parseDocument(TenantSpec, document, { kind: TENANT_SPEC_KIND, source });
 }
 
 /** Reads and validates a TenantSpec file, as the CDK app does for `-c tenantSpec=FILE`. */
 export function loadTenantSpec(file: string): TenantSpec {
-  return loadJsonDocument(file, (document) => parseTenantSpec(document, file), (problems) => new TenantSpecError(file, problems));
+  return loadDocument(file, TenantSpec, TENANT_SPEC_KIND);
 }
 
 /** The Trino catalog name of a datasource: a plain SQL identifier derived from its id. */

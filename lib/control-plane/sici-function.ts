@@ -8,7 +8,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../compliance/compliance';
 import { PlatformConfig } from '../config/platform-config';
-import { BUNDLED_CONFIG_DEFINE } from '../../lambda/core/tables';
+import { BUNDLED_CONFIG_DEFINE } from '../contract/function-environment';
 import { ManagedPolicyRole } from './managed-policy-role';
 
 /** The repository root: Lambda entries and `package-lock.json` are found from here. */

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ITable, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS, TableKeys } from '../../lambda/core/tables';
+import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS, TableKeys } from '../contract/tables';
 
 export interface StateTablesProps {
   /** The customer managed key that encrypts both tables. */

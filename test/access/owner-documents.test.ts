@@ -16,7 +16,8 @@ import {
   ownerRoleTrustPolicy,
 } from '../../lib/access/owner-documents';
 import type { PolicyStatement } from '../../lib/access/policy-document';
-import { AccessDocumentError, folderPrefixes, listPrefixPatterns, objectArns } from '../../lib/access/s3-access';
+import { DocumentError } from '../../lib/contract/documents';
+import { folderPrefixes, listPrefixPatterns, objectArns } from '../../lib/access/s3-access';
 import { tenantAssumeBoundaryStatements, tenantAssumeStatements, tenantTagSessionStatements } from '../../lib/access/tenant-assume-policy';
 
 const STARBURST = 'arn:aws:iam::111111111111:role/TenantStack-c-0123456789abcdef-StarburstRoleABCD-1234';
@@ -51,7 +52,7 @@ describe('prefix rules', () => {
     ['a space', 'sales x/'],
     ['an empty prefix', ''],
   ])('%s is refused', (_, prefix) => {
-    expect(() => rolePolicy({ bucketArn: BUCKET, prefixes: [prefix], accessMode: 'read-only' })).toThrow(AccessDocumentError);
+    expect(() => rolePolicy({ bucketArn: BUCKET, prefixes: [prefix], accessMode: 'read-only' })).toThrow(DocumentError);
     expect(() => rolePolicy({ bucketArn: BUCKET, prefixes: [prefix], accessMode: 'read-only' })).toThrow(/prefixes\.0/);
     expect(() => ownerCatalogAndKeyPolicy({ bucketArn: BUCKET, prefixes: [prefix], accessMode: 'read-only', ...OWNER })).toThrow(/prefixes\.0/);
   });

@@ -1,15 +1,17 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadPlatformConfig, parsePlatformConfig } from '../../lib/config/load-platform-config';
+import { loadPlatformConfig, parsePlatformConfig, PLATFORM_CONFIG_KIND } from '../../lib/config/load-platform-config';
+import { DocumentError } from '../../lib/contract/documents';
 
 const example = () => JSON.parse(readFileSync('config/platform.json', 'utf8'));
 const problemsOf = (document: unknown): string[] => {
   try {
     parsePlatformConfig(document, 'test.json');
   } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
+    expect(error).toBeInstanceOf(DocumentError);
+    expect((error as DocumentError).kind).toBe(PLATFORM_CONFIG_KIND);
+    return (error as DocumentError).problems;
   }
   throw new Error('expected the configuration to be refused');
 };

@@ -9,7 +9,8 @@ import { loadPlatformConfig } from '../../lib/config/load-platform-config';
 import { ROUTES } from '../../lib/contract/routes';
 import { AUDITING_GROUPS, ROUTE_GROUPS, STATE_TABLE_ACTIONS } from '../../lib/control-plane/api-functions';
 import { ControlPlaneStack } from '../../lib/control-plane/control-plane-stack';
-import { AUDIT_TABLE_KEYS, ENV, STATE_TABLE_KEYS } from '../../lambda/core/tables';
+import { ENV } from '../../lib/contract/function-environment';
+import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS } from '../../lib/contract/tables';
 
 /**
  * One synth of SiciControlPlane with every compliance pack, shared by all assertions: it bundles

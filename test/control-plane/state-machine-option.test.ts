@@ -4,7 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Pass, StateMachine, DefinitionBody } from 'aws-cdk-lib/aws-stepfunctions';
 import { loadPlatformConfig } from '../../lib/config/load-platform-config';
 import { ControlPlaneStack } from '../../lib/control-plane/control-plane-stack';
-import { ENV } from '../../lambda/core/tables';
+import { ENV } from '../../lib/contract/function-environment';
 
 /**
  * The place left for the provisioning workflow: given a state machine, the clusters function

@@ -4,11 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadPlatformConfig } from '../../lib/config/load-platform-config';
 import { RUNNER_ENV } from '../../lib/contract/workflow';
+import { ENV } from '../../lib/contract/function-environment';
 import {
   RUNNER_MANIFEST_FILE,
   RUNNER_SCRIPT,
   RUNNER_SCRIPT_FILE,
-  RUNNER_SPEC_BUCKET_ENV,
   RunnerBundleManifest,
   buildRunnerBundle,
   runnerBundleFingerprint,
@@ -131,7 +131,7 @@ describe('runner script guards (before anything reaches AWS)', () => {
       const result = spawnSync('bash', [RUNNER_SCRIPT_FILE], {
         cwd: dir,
         encoding: 'utf8',
-        env: { PATH: `${bin}:${process.env.PATH}`, [RUNNER_SPEC_BUCKET_ENV]: 'spec-bucket', ...env },
+        env: { PATH: `${bin}:${process.env.PATH}`, [ENV.specBucket]: 'spec-bucket', ...env },
       });
       const read = (file: string) => (fs.existsSync(path.join(dir, file)) ? fs.readFileSync(path.join(dir, file), 'utf8').trim() : undefined);
       return { status: result.status, stderr: result.stderr, aws: read('aws-args'), cdk: read('cdk-args') && JSON.parse(read('cdk-args')!) };

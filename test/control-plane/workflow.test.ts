@@ -19,16 +19,15 @@ import { ControlPlaneStack } from '../../lib/control-plane/control-plane-stack';
 import { WORKFLOW_PLACEHOLDERS, workflowDefinitionFromTemplate } from '../../lib/control-plane/workflow/definition-from-template';
 import { CDK_BOOTSTRAP_QUALIFIER, CDK_BOOTSTRAP_ROLES } from '../../lib/control-plane/workflow/deploy-runner';
 import {
-  SPEC_BUCKET_ENV,
   TENANT_READER_ROLE_NAME,
   WORKFLOW_QUERY_INDEXES,
   WORKFLOW_STATE_TABLE_ACTIONS,
   tenantReaderRolePolicy,
 } from '../../lib/control-plane/workflow/provisioning-workflow';
-import { RUNNER_SCRIPT_FILE, RUNNER_SPEC_BUCKET_ENV } from '../../lib/control-plane/workflow/runner-bundle';
+import { RUNNER_SCRIPT_FILE } from '../../lib/control-plane/workflow/runner-bundle';
 import { CODEBUILD_TRANSIENT_ERRORS, LAMBDA_TRANSIENT_ERRORS, RECORD_FAILURE_PREFIX } from '../../lib/control-plane/workflow/workflow-state-machine';
 import { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions';
-import { ENV } from '../../lambda/core/tables';
+import { ENV } from '../../lib/contract/function-environment';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: object) => { isValid: boolean; errorsText: (separator?: string) => string };
@@ -501,7 +500,7 @@ describe('deploy runner (CodeBuild)', () => {
     expect(mentions(resources[logGroupId].Properties.KmsKeyId, keyId)).toBe(true);
     expect(runner.Properties.Environment).toMatchObject({ Image: 'aws/codebuild/standard:7.0', PrivilegedMode: false, Type: 'LINUX_CONTAINER' });
     const variables = Object.fromEntries((runner.Properties.Environment.EnvironmentVariables as Json[]).map((v) => [v.Name, v.Value]));
-    expect(variables[RUNNER_SPEC_BUCKET_ENV]).toEqual({ Ref: ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)![0] });
+    expect(variables[ENV.specBucket]).toEqual({ Ref: ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)![0] });
     expect(runner.Properties.Source.Type).toBe('S3');
     expect(runner.Properties.Source.BuildSpec).toContain(`bash ${RUNNER_SCRIPT_FILE}`);
     expect(runner.Properties.Source.BuildSpec).not.toMatch(/npm (ci|install)|npx /);
@@ -515,8 +514,8 @@ describe('workflow function', () => {
     const [bucketId] = ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)!;
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     const env = fn.Properties.Environment.Variables;
-    expect(Object.keys(env).sort()).toEqual([ENV.auditTable, ENV.stateTable, SPEC_BUCKET_ENV, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].sort());
-    expect(env[SPEC_BUCKET_ENV]).toEqual({ Ref: bucketId });
+    expect(Object.keys(env).sort()).toEqual([ENV.auditTable, ENV.stateTable, ENV.specBucket, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].sort());
+    expect(env[ENV.specBucket]).toEqual({ Ref: bucketId });
   });
 
   test('state table actions of WORKFLOW_STATE_TABLE_ACTIONS.steps (Query on the table and named indexes), audit PutItem only, specs read/write', () => {

@@ -1,4 +1,4 @@
-import { TIERS } from '../../lib/config/platform-config';
+import { TIERS } from '../../lib/contract/platform-names';
 import { catalogName, TenantSpec } from '../../lib/contract/tenant-spec';
 import { engineNamespaceManifests, ingestTokenSecretProviderClass, queryIngressManifest } from '../../lib/tenant/engine-manifests';
 import {

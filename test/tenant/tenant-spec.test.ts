@@ -1,15 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { catalogName, loadTenantSpec, parseTenantSpec, TenantSpecError } from '../../lib/contract/tenant-spec';
+import { DocumentError } from '../../lib/contract/documents';
+import { catalogName, loadTenantSpec, parseTenantSpec, TENANT_SPEC_KIND } from '../../lib/contract/tenant-spec';
 import { FIXTURES, readFixture } from './helpers';
 
 function problemsOf(document: unknown): string[] {
   try {
     parseTenantSpec(document, 'spec.json');
   } catch (error) {
-    expect(error).toBeInstanceOf(TenantSpecError);
-    return (error as TenantSpecError).problems;
+    expect(error).toBeInstanceOf(DocumentError);
+    expect((error as DocumentError).kind).toBe(TENANT_SPEC_KIND);
+    return (error as DocumentError).problems;
   }
   throw new Error('expected the spec to be rejected');
 }

@@ -7,9 +7,10 @@ import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../../compliance/compliance';
 import { PlatformConfig } from '../../config/platform-config';
+import { ENV } from '../../contract/function-environment';
 import { ManagedPolicyRole } from '../managed-policy-role';
 import { PROJECT_ROOT } from '../sici-function';
-import { RUNNER_SCRIPT_FILE, RUNNER_SPEC_BUCKET_ENV, buildRunnerBundle, runnerBundleFingerprint } from './runner-bundle';
+import { RUNNER_SCRIPT_FILE, buildRunnerBundle, runnerBundleFingerprint } from './runner-bundle';
 import { TenantSpecBucket } from './tenant-spec-bucket';
 
 /** The qualifier of the CDK bootstrap stacks in the environment accounts (the default one). */
@@ -128,7 +129,7 @@ export class DeployRunner extends Construct {
         computeType: props.computeType ?? ComputeType.MEDIUM,
         privileged: false,
         environmentVariables: {
-          [RUNNER_SPEC_BUCKET_ENV]: { value: props.specs.bucket.bucketName },
+          [ENV.specBucket]: { value: props.specs.bucket.bucketName },
           CDK_DISABLE_VERSION_CHECK: { value: 'true' },
           CDK_DISABLE_CLI_TELEMETRY: { value: 'true' },
         },

@@ -11,15 +11,13 @@ import { acknowledgeFindings } from '../../compliance/compliance';
 import { EnvironmentConfig, PlatformConfig } from '../../config/platform-config';
 import { starburstRoleName } from '../../contract/tenant-spec';
 import { TENANT_READER_ROLE_NAME } from '../../contract/workflow';
-import { ENV, STATE_TABLE_KEYS } from '../../../lambda/core/tables';
+import { ENV } from '../../contract/function-environment';
+import { STATE_TABLE_KEYS } from '../../contract/tables';
 import { PROJECT_ROOT, SiciFunction, acknowledgeLambdaOutsideVpc, acknowledgeLambdaWithoutDlq, createSiciFunction } from '../sici-function';
 import { indexArns } from '../state-tables';
 import { DeployRunner } from './deploy-runner';
 import { TenantSpecBucket } from './tenant-spec-bucket';
 import { WorkflowStateMachine } from './workflow-state-machine';
-
-/** Environment variable naming the TenantSpec bucket (the workflow function's spec store). */
-export const SPEC_BUCKET_ENV = 'SICI_SPEC_BUCKET';
 
 /** The role each environment account provides to the control plane; its name is part of the workflow contract. */
 export { TENANT_READER_ROLE_NAME };
@@ -102,7 +100,7 @@ export class ProvisioningWorkflow extends Construct {
       roleDescription: 'SICI provisioning workflow steps: the function\'s own role',
       serviceName: 'sici-workflow',
       encryptionKey,
-      environment: { ...tableEnvironment, [SPEC_BUCKET_ENV]: this.specs.bucket.bucketName },
+      environment: { ...tableEnvironment, [ENV.specBucket]: this.specs.bucket.bucketName },
       // Registering an endpoint assumes a role in another account and reads CloudFormation and EKS.
       timeout: Duration.seconds(60),
       logRetention: props.logRetention,

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { isBuiltin } from 'node:module';
 import * as path from 'node:path';
 import type { PlatformConfig } from '../../config/platform-config';
+import { ENV } from '../../contract/function-environment';
 import { RUNNER_ENV } from '../../contract/workflow';
 
 /**
@@ -55,9 +56,6 @@ export const RUNNER_SCRIPT_FILE = 'run-tenant-stack.sh';
 /** The bundle's manifest in its root. */
 export const RUNNER_MANIFEST_FILE = 'runner-bundle.json';
 
-/** Environment variable of the CodeBuild project naming the spec bucket (the only bucket a spec may come from). */
-export const RUNNER_SPEC_BUCKET_ENV = 'SICI_SPEC_BUCKET';
-
 /** Files of the project root copied into the bundle as they are. */
 const ROOT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
 
@@ -89,7 +87,7 @@ action="\${${RUNNER_ENV.action}:?${RUNNER_ENV.action} is required}"
 uri="\${${RUNNER_ENV.specUri}:?${RUNNER_ENV.specUri} is required}"
 cluster="\${${RUNNER_ENV.clusterId}:?${RUNNER_ENV.clusterId} is required}"
 job="\${${RUNNER_ENV.jobId}:?${RUNNER_ENV.jobId} is required}"
-allowed_bucket="\${${RUNNER_SPEC_BUCKET_ENV}:?${RUNNER_SPEC_BUCKET_ENV} is required}"
+allowed_bucket="\${${ENV.specBucket}:?${ENV.specBucket} is required}"
 
 [[ "$action" == deploy || "$action" == destroy ]] || fail "${RUNNER_ENV.action} must be deploy or destroy, not '$action'"
 [[ "$cluster" =~ ^c-[0-9a-z]{16}$ ]] || fail "${RUNNER_ENV.clusterId} '$cluster' is not a cluster id"

@@ -31,16 +31,3 @@ export const AUDIT_TABLE_KEYS = {
 } as const;
 
 export type TableKeys = typeof STATE_TABLE_KEYS | typeof AUDIT_TABLE_KEYS;
-
-/** Environment variables through which the tables reach the Lambdas. */
-export const ENV = {
-  stateTable: 'SICI_STATE_TABLE',
-  auditTable: 'SICI_AUDIT_TABLE',
-  stateMachineArn: 'SICI_STATE_MACHINE_ARN',
-} as const;
-
-/**
- * The platform configuration reaches a Lambda inside its bundle: the stack has esbuild replace
- * `process.env.SICI_PLATFORM_CONFIG_JSON` by the JSON text, which the handler validates at start.
- */
-export const BUNDLED_CONFIG_DEFINE = 'process.env.SICI_PLATFORM_CONFIG_JSON';
