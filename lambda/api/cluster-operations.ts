@@ -1,34 +1,34 @@
-import type { Cluster, CreateClusterRequest, Datasource, JobAccepted, ListClustersQuery, ProvisioningJob, UpdateClusterRequest } from '../../lib/contract/api';
+import type { Cluster, Datasource, JobAccepted, OperationType, ProvisioningJob } from '../../lib/contract/api';
+import type { OperationId } from '../../lib/contract/routes';
 import { newClusterId, newJobId } from '../../lib/contract/ids';
-import type { Caller } from '../core/callers';
-import {
-  createClusterItems,
-  getCluster,
-  jobAcceptedEvent,
-  listClusterEvents,
-  listClustersOfTeam,
-  newJob,
-  startJobItems,
-} from '../core/cluster-store';
-import { badRequest, conflict, notEntitled, notFound } from '../core/problems';
-import { transact, TransactionConflict, type TransactItem } from '../core/state-store';
-import { STATUS_WHILE_RUNNING, clusterStatusesLeadingTo } from '../core/transitions';
+import { getCluster, listClustersOfTeam, type ClusterChanges } from '../core/cluster-store';
+import { clusterRefusal, quotaRefusal, tierRefusal } from '../core/entitlements';
+import { listClusterEvents } from '../core/event-store';
+import { acceptJobItems, createClusterItems, QUOTA_ITEM_INDEX } from '../core/job-lifecycle';
+import { newJob } from '../core/job-store';
+import { conflict, notFound, refusalProblem } from '../core/problems';
+import { transact, TransactionConflict } from '../core/tables';
+import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from '../core/transitions';
+import type { TeamCaller } from '../core/callers';
 import { commitWithAnswer } from './commit';
-import type { Dependencies, OperationContext, OperationResult } from './operation';
-import type { Operations } from './router';
+import type { Dependencies, OperationContext, OperationResult, Operations } from './operation';
 
-type TeamCaller = Extract<Caller, { kind: 'team' }>;
-export const teamOf = (context: OperationContext) => (context.caller as TeamCaller).team;
+/** What the cluster routes share: the caller's team and a cluster id in the path. */
+export interface ClusterRequest {
+  readonly deps: Dependencies;
+  readonly caller: TeamCaller;
+  readonly params: { readonly clusterId: string };
+}
 
 /** The cluster of the caller's team, or 404 (another team's cluster does not exist for it). */
-export async function ownCluster(context: OperationContext<{ clusterId: string }>): Promise<Cluster> {
+export async function ownCluster(context: ClusterRequest): Promise<Cluster> {
   const cluster = await getCluster(context.deps.tables, context.params.clusterId);
-  if (!cluster || cluster.teamId !== teamOf(context).teamId) throw notFound(`Cluster ${context.params.clusterId}`);
+  if (!cluster || cluster.teamId !== context.caller.team.teamId) throw notFound(`Cluster ${context.params.clusterId}`);
   return cluster;
 }
 
 /** The 202 of a job start: the job's link in Location, what it acts on in the body. */
-export function accepted(job: ProvisioningJob, cluster: Cluster, datasource?: Datasource): OperationResult {
+export function accepted(job: ProvisioningJob, cluster: Cluster, datasource?: Datasource): { status: 202; body: JobAccepted; headers: Record<string, string> } {
   const clusterLink = `/clusters/${cluster.clusterId}`;
   const body: JobAccepted = {
     jobId: job.jobId,
@@ -45,6 +45,11 @@ export function accepted(job: ProvisioningJob, cluster: Cluster, datasource?: Da
   return { status: 202, body, headers: { location: body.links.job } };
 }
 
+/** The cluster as its new job leaves it: in the job's running status, held by the job. */
+export function heldBy(cluster: Cluster, job: ProvisioningJob, changes: ClusterChanges = {}): Cluster {
+  return { ...cluster, ...changes, status: STATUS_WHILE_RUNNING[job.operationType], activeJobId: job.jobId, updatedAt: job.startedAt };
+}
+
 /** Hands an accepted job to the workflow; a failure leaves it PENDING for the reconciler, never fails the call. */
 export async function startJob(deps: Dependencies, job: ProvisioningJob): Promise<void> {
   try {
@@ -54,20 +59,17 @@ export async function startJob(deps: Dependencies, job: ProvisioningJob): Promis
   }
 }
 
-async function createCluster(context: OperationContext<{}, unknown, CreateClusterRequest>): Promise<OperationResult> {
+/** The 409 of a job start that lost a race with another change to its cluster. */
+export async function changedConcurrently(deps: Dependencies, clusterId: string, advice = ''): Promise<never> {
+  const current = await getCluster(deps.tables, clusterId);
+  throw conflict(`Cluster ${clusterId} changed concurrently (now ${current?.status}${current?.activeJobId ? `, job ${current.activeJobId} in flight` : ''})${advice}.`);
+}
+
+async function createCluster(context: OperationContext<'createCluster'>): Promise<OperationResult<'createCluster'>> {
   const { deps, body, time } = context;
-  const team = teamOf(context);
-  if (!deps.config.environments[body.environment]) {
-    throw badRequest(`Environment ${body.environment} is not offered by this platform.`, [
-      { field: 'body.environment', message: `one of ${Object.keys(deps.config.environments).join(', ')}` },
-    ]);
-  }
-  if (!team.entitlements.environments.includes(body.environment)) {
-    throw notEntitled(`Team ${team.teamId} is not entitled to environment ${body.environment} (entitled: ${team.entitlements.environments.join(', ')}).`, 'body.environment');
-  }
-  if (!team.entitlements.tiers.includes(body.tier)) {
-    throw notEntitled(`Team ${team.teamId} is not entitled to tier ${body.tier} (entitled: ${team.entitlements.tiers.join(', ')}).`, 'body.tier');
-  }
+  const team = context.caller.team;
+  const refusal = clusterRefusal(team, deps.config, body);
+  if (refusal) throw refusalProblem(refusal);
 
   const cluster: Cluster = {
     clusterId: newClusterId(),
@@ -84,25 +86,23 @@ async function createCluster(context: OperationContext<{}, unknown, CreateCluste
   cluster.activeJobId = job.jobId;
   const answer = accepted(job, cluster);
 
-  const items: TransactItem[] = [
-    ...createClusterItems(deps.tables, cluster, job, jobAcceptedEvent(job, cluster.status)),
+  const items = [
+    ...createClusterItems(deps.tables, cluster, job),
     context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId, tier: body.tier, environment: body.environment }),
   ];
   await commitWithAnswer(context, items, answer, (error) => {
-    if (error.failedIndexes.includes(0)) {
-      throw notEntitled(`Team ${team.teamId} has reached its quota of ${team.entitlements.maxClusters} cluster(s); delete one or ask the platform team for more.`);
-    }
+    if (error.failedIndexes.includes(QUOTA_ITEM_INDEX)) throw refusalProblem(quotaRefusal(team));
     throw conflict('The request conflicted with a concurrent change; retry it.');
   });
   await startJob(deps, job);
   return answer;
 }
 
-async function listClusters(context: OperationContext<{}, ListClustersQuery>): Promise<OperationResult> {
-  return { status: 200, body: await listClustersOfTeam(context.deps.tables, teamOf(context).teamId, context.query) };
+async function listClusters(context: OperationContext<'listClusters'>): Promise<OperationResult<'listClusters'>> {
+  return { status: 200, body: await listClustersOfTeam(context.deps.tables, context.caller.team.teamId, context.query) };
 }
 
-async function getClusterOperation(context: OperationContext<{ clusterId: string }>): Promise<OperationResult> {
+async function getClusterOperation(context: OperationContext<'getCluster'>): Promise<OperationResult<'getCluster'>> {
   return { status: 200, body: await ownCluster(context) };
 }
 
@@ -112,55 +112,48 @@ async function getClusterOperation(context: OperationContext<{ clusterId: string
  * the check and the start one step, so two concurrent calls cannot both get through.
  */
 async function startJobOnCluster(
-  context: OperationContext<{ clusterId: string }>,
+  context: Pick<OperationContext<OperationId>, 'deps' | 'time' | 'audit'>,
   cluster: Cluster,
-  operationType: 'DELETE' | 'UPDATE',
-  changes: Partial<Pick<Cluster, 'tier'>> = {},
-): Promise<OperationResult> {
+  operationType: Extract<OperationType, 'DELETE' | 'UPDATE'>,
+  changes: ClusterChanges = {},
+) {
   const { deps, time } = context;
-  const target = STATUS_WHILE_RUNNING[operationType];
+  const sources = clusterStatusesLeadingTo(STATUS_WHILE_RUNNING[operationType]);
   if (cluster.activeJobId) throw conflict(`Job ${cluster.activeJobId} is in flight on cluster ${cluster.clusterId}; wait for it to finish.`);
-  if (!clusterStatusesLeadingTo(target).includes(cluster.status)) {
-    throw conflict(`Cluster ${cluster.clusterId} is ${cluster.status}: a ${operationType} job can start only from ${clusterStatusesLeadingTo(target).join(', ')}.`);
+  if (!sources.includes(cluster.status)) {
+    throw conflict(`Cluster ${cluster.clusterId} is ${cluster.status}: a ${operationType} job can start only from ${sources.join(', ')}.`);
   }
   const job = newJob(cluster, newJobId(), operationType, time);
-  const running: Cluster = { ...cluster, ...changes, status: target, activeJobId: job.jobId, updatedAt: time };
   try {
-    await transact(deps.tables, [
-      ...startJobItems(deps.tables, cluster, job, jobAcceptedEvent(job, running.status), changes),
-      context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId, ...changes }),
-    ]);
+    await transact(deps.tables, [...acceptJobItems(deps.tables, cluster, job, { changes }), context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId, ...changes })]);
   } catch (error) {
     if (!(error instanceof TransactionConflict)) throw error;
-    const current = await getCluster(deps.tables, cluster.clusterId);
-    throw conflict(`Cluster ${cluster.clusterId} changed concurrently (now ${current?.status}${current?.activeJobId ? `, job ${current.activeJobId} in flight` : ''}).`);
+    await changedConcurrently(deps, cluster.clusterId);
   }
   await startJob(deps, job);
-  return accepted(job, running);
+  return accepted(job, heldBy(cluster, job, changes));
 }
 
-async function deleteCluster(context: OperationContext<{ clusterId: string }>): Promise<OperationResult> {
+async function deleteCluster(context: OperationContext<'deleteCluster'>): Promise<OperationResult<'deleteCluster'>> {
   return startJobOnCluster(context, await ownCluster(context), 'DELETE');
 }
 
 /** A tier change: the cluster is redeployed at the new size through the same path as a create. */
-async function updateCluster(context: OperationContext<{ clusterId: string }, unknown, UpdateClusterRequest>): Promise<OperationResult> {
+async function updateCluster(context: OperationContext<'updateCluster'>): Promise<OperationResult<'updateCluster'>> {
   const cluster = await ownCluster(context);
-  const team = teamOf(context);
   const { tier } = context.body;
-  if (!team.entitlements.tiers.includes(tier)) {
-    throw notEntitled(`Team ${team.teamId} is not entitled to tier ${tier} (entitled: ${team.entitlements.tiers.join(', ')}).`, 'body.tier');
-  }
+  const refusal = tierRefusal(context.caller.team, tier);
+  if (refusal) throw refusalProblem(refusal);
   if (tier === cluster.tier) throw conflict(`Cluster ${cluster.clusterId} is already tier ${tier}.`);
   return startJobOnCluster(context, cluster, 'UPDATE', { tier });
 }
 
-async function listClusterEventsOperation(context: OperationContext<{ clusterId: string }, { limit: number; nextToken?: string }>): Promise<OperationResult> {
+async function listClusterEventsOperation(context: OperationContext<'listClusterEvents'>): Promise<OperationResult<'listClusterEvents'>> {
   const cluster = await ownCluster(context);
   return { status: 200, body: await listClusterEvents(context.deps.tables, cluster.clusterId, context.query) };
 }
 
-export const clusterOperations: Operations = {
+export const clusterOperations: Operations<'createCluster' | 'listClusters' | 'getCluster' | 'updateCluster' | 'deleteCluster' | 'listClusterEvents'> = {
   createCluster,
   listClusters,
   getCluster: getClusterOperation,

@@ -1,5 +1,6 @@
 import { findStoredAnswer, storeAnswer } from '../core/idempotency';
-import { transact, TransactionConflict, type TransactItem } from '../core/state-store';
+import { transact, TransactionConflict, type TransactItem } from '../core/tables';
+import type { OperationId } from '../../lib/contract/routes';
 import type { OperationContext, OperationResult } from './operation';
 import { Replay } from './router';
 
@@ -9,7 +10,7 @@ import { Replay } from './router';
  * `onConflict`, which throws the problem the caller should see.
  */
 export async function commitWithAnswer(
-  context: OperationContext<any, any, any>,
+  context: Pick<OperationContext<OperationId>, 'deps' | 'idempotency'>,
   items: TransactItem[],
   answer: OperationResult,
   onConflict: (error: TransactionConflict) => Promise<never> | never,

@@ -1,14 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { parsePlatformConfig } from '../../lib/config/load-platform-config';
-import { routesOfGroup, type RouteGroup } from '../../lib/contract/routes';
+import { routesOfGroup, type OperationIdOf, type RouteGroup } from '../../lib/contract/routes';
 import { CALLER_TTL_MS } from '../core/callers';
+import { bundledPlatformConfig, optionalEnv, tablesFromEnv } from '../core/env';
 import type { JobStarter } from '../core/job-starter';
-import { connectTables } from '../core/state-store';
 import { StepFunctionsJobStarter } from '../core/step-functions-job-starter';
-import { ENV } from '../../lib/contract/function-environment';
 import type { ApiRequest } from './http';
-import { createRouter, type Operations } from './router';
+import type { Operations } from './operation';
+import { createRouter } from './router';
 
 const logger = new Logger();
 
@@ -23,12 +22,11 @@ const startsNoJobs: JobStarter = {
  * The Lambda entry of one route group: validates the bundled platform configuration once per
  * cold start, then serves API Gateway proxy events through the shared router.
  */
-export function lambdaHandler(group: RouteGroup, operations: Operations) {
-  const config = parsePlatformConfig(JSON.parse(process.env.SICI_PLATFORM_CONFIG_JSON ?? 'null'), 'bundled platform configuration');
-  const stateMachineArn = process.env[ENV.stateMachineArn];
+export function lambdaHandler<G extends RouteGroup>(group: G, operations: Operations<OperationIdOf<G>>) {
+  const stateMachineArn = optionalEnv('stateMachineArn');
   const route = createRouter(routesOfGroup(group), operations, {
-    tables: connectTables(requiredEnv(ENV.stateTable), requiredEnv(ENV.auditTable)),
-    config,
+    tables: tablesFromEnv(),
+    config: bundledPlatformConfig(),
     jobStarter: stateMachineArn ? new StepFunctionsJobStarter(stateMachineArn) : startsNoJobs,
     now: () => new Date(),
     callerTtlMs: CALLER_TTL_MS,
@@ -58,10 +56,4 @@ function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
     sourceIp: event.requestContext.identity.sourceIp,
     requestId: event.requestContext.requestId,
   };
-}
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`Environment variable ${name} is not set`);
-  return value;
 }

@@ -1,9 +1,10 @@
 import type { PlatformConfig } from '../../lib/config/platform-config';
+import type { AnswerOf, BodyOf, OperationId, ParamsOf, QueryOf, RouteOf } from '../../lib/contract/routes';
 import type { AuditRecord } from '../core/audit-log';
-import type { Caller } from '../core/callers';
+import type { AdminCaller, TeamCaller } from '../core/callers';
 import type { IdempotencyClaim } from '../core/idempotency';
 import type { JobStarter } from '../core/job-starter';
-import type { Tables, TransactItem } from '../core/state-store';
+import type { Tables, TransactItem } from '../core/tables';
 import type { ApiRequest } from './http';
 
 /** What every operation may use: the same in Lambda, in the local control plane and in tests. */
@@ -18,28 +19,35 @@ export interface Dependencies {
   readonly warn: (message: string, detail: Record<string, unknown>) => void;
 }
 
-export interface OperationContext<TParams = Record<string, string>, TQuery = unknown, TBody = unknown> {
+/** The caller of a route: a team principal on team routes, a platform admin on admin routes (the router makes sure). */
+export type CallerOf<Id extends OperationId> = RouteOf<Id>['access'] extends 'admin' ? AdminCaller : TeamCaller;
+
+/** One call of operation `Id`: every part of the request already parsed by its route's schemas. */
+export interface OperationContext<Id extends OperationId> {
   readonly deps: Dependencies;
   readonly request: ApiRequest;
-  readonly caller: Caller;
-  readonly params: TParams;
-  readonly query: TQuery;
-  readonly body: TBody;
+  readonly caller: CallerOf<Id>;
+  readonly params: ParamsOf<Id>;
+  readonly query: QueryOf<Id>;
+  readonly body: BodyOf<Id>;
   readonly time: string;
   readonly idempotency?: IdempotencyClaim;
   /**
-   * The audit record of this call, to be written in the same transaction as the change
-   * (`auditItems`); the router writes it on its own for calls that change nothing.
+   * The audit record of this call, to be written in the same transaction as the change; the
+   * router writes it on its own for calls that change nothing.
    */
   audit(entity: string, metadata?: Record<string, unknown>): TransactItem;
 }
 
-export interface OperationResult {
+export interface OperationResult<Id extends OperationId = OperationId> {
   status: number;
-  body: unknown;
+  body: AnswerOf<Id>;
   headers?: Record<string, string>;
 }
 
-export type Operation = (context: OperationContext<any, any, any>) => Promise<OperationResult>;
+export type Operation<Id extends OperationId> = (context: OperationContext<Id>) => Promise<OperationResult<Id>>;
+
+/** Implementations of a set of operations, each typed by its own route. */
+export type Operations<Ids extends OperationId = OperationId> = { readonly [Id in Ids]: Operation<Id> };
 
 export type AuditDraft = Omit<AuditRecord, 'outcome' | 'status' | 'entity' | 'metadata'>;

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { RouteDefinition } from '../../lib/contract/routes';
+import type { OperationId, Route, RouteDefinition } from '../../lib/contract/routes';
 import { appendAudit, auditPut, type AuditOutcome } from '../core/audit-log';
 import { CallerCache, resolveCaller, type Caller } from '../core/callers';
 import { findStoredAnswer, idempotencyClaim, type StoredAnswer } from '../core/idempotency';
@@ -17,9 +17,7 @@ import {
   validationProblem,
 } from '../core/problems';
 import { MAX_BODY_BYTES, type ApiRequest, type ApiResponse } from './http';
-import type { AuditDraft, Dependencies, Operation, OperationContext, OperationResult } from './operation';
-
-export type Operations = Record<string, Operation>;
+import type { AuditDraft, Dependencies, OperationContext, OperationResult, Operations } from './operation';
 
 /** Thrown by an operation that finds its answer already given (a concurrent idempotent retry). */
 export class Replay extends Error {
@@ -28,9 +26,24 @@ export class Replay extends Error {
   }
 }
 
+/** A context as the router builds it, before the route's types are attached. */
+type RoutedContext = Omit<OperationContext<OperationId>, 'caller' | 'params' | 'query' | 'body'> & {
+  caller: Caller;
+  params: Record<string, string>;
+  query: unknown;
+  body: unknown;
+};
+
+/**
+ * An operation as the router calls it. The router authorizes the caller for the route's access
+ * and parses params, query and body with the route's own schemas, so the context it builds is the
+ * one the operation is typed for (`OperationContext<Id>`); this is the one place that says so.
+ */
+type RoutedOperation = (context: RoutedContext) => Promise<OperationResult>;
+
 interface CompiledRoute {
   route: RouteDefinition;
-  operation: Operation;
+  operation: RoutedOperation;
   pattern: RegExp;
   paramNames: string[];
 }
@@ -41,9 +54,9 @@ interface CompiledRoute {
  * route's zod schemas, replays idempotent answers, audits every mutating call exactly once, and
  * answers every error as RFC 9457 problem+json. No client input reaches an operation unparsed.
  */
-export function createRouter(routes: readonly RouteDefinition[], operations: Operations, deps: Dependencies) {
+export function createRouter(routes: readonly Route[], operations: Partial<Operations>, deps: Dependencies) {
   const compiled: CompiledRoute[] = routes.map((route) => {
-    const operation = operations[route.operationId];
+    const operation = operations[route.operationId] as unknown as RoutedOperation | undefined;
     if (!operation) throw new Error(`No operation implements ${route.operationId}`);
     const paramNames: string[] = [];
     const source = route.path.replace(/\{(\w+)\}/g, (_, name: string) => {
@@ -107,7 +120,7 @@ export function createRouter(routes: readonly RouteDefinition[], operations: Ope
         }
       }
 
-      const context: OperationContext = {
+      const context: RoutedContext = {
         deps,
         request,
         caller,

@@ -1,5 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Tables, TransactItem } from './state-store';
+import type { ProvisioningJob } from '../../lib/contract/api';
+import type { Tables, TransactItem } from './tables';
 
 /**
  * The append-only audit trail: one record per mutating call, allowed or refused. Writers only
@@ -40,4 +41,29 @@ export async function appendAudit(tables: Tables, record: AuditRecord): Promise<
   await tables.doc.send(
     new PutCommand({ TableName: tables.auditTable, Item: auditItem(record), ConditionExpression: 'attribute_not_exists(pk)' }),
   );
+}
+
+/** The actor of the workflow's own audit records. */
+export const WORKFLOW_ACTOR = 'sici-workflow';
+
+/** The record of a change the workflow makes to a job, in the transaction that makes it. */
+export function workflowAuditPut(
+  tables: Tables,
+  job: Pick<ProvisioningJob, 'jobId' | 'clusterId' | 'teamId' | 'operationType'>,
+  action: string,
+  time: string,
+  metadata: Record<string, unknown>,
+): TransactItem {
+  return auditPut(tables, {
+    actor: WORKFLOW_ACTOR,
+    teamId: job.teamId,
+    action: `workflow.${action}`,
+    time,
+    sourceIp: 'internal',
+    entity: `cluster/${job.clusterId}`,
+    requestId: `${job.jobId}#${action}`,
+    outcome: 'SUCCEEDED',
+    status: 200,
+    metadata: { jobId: job.jobId, operationType: job.operationType, ...metadata },
+  });
 }

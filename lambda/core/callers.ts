@@ -1,13 +1,11 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Team } from '../../lib/contract/api';
-import type { Tables } from './state-store';
-import { withoutKeys } from './state-store';
+import type { Tables } from './tables';
+import { getTeam, teamDocument, teamOfPrincipal } from './team-store';
 
 /** Who is calling: a platform admin, a registered team's principal, or nobody we know. */
-export type Caller =
-  | { kind: 'admin'; principal: string }
-  | { kind: 'team'; principal: string; team: Team }
-  | { kind: 'unknown'; principal: string };
+export type AdminCaller = { kind: 'admin'; principal: string };
+export type TeamCaller = { kind: 'team'; principal: string; team: Team };
+export type Caller = AdminCaller | TeamCaller | { kind: 'unknown'; principal: string };
 
 /**
  * IAM principals as teams register them. A role session (`arn:aws:sts::A:assumed-role/R/S`)
@@ -17,14 +15,6 @@ export type Caller =
 export function normalizePrincipal(arn: string): string {
   const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(arn);
   return session ? `arn:${session[1]}:iam::${session[2]}:role/${session[3]}` : arn;
-}
-
-export const principalKey = (principal: string) => ({ pk: `PRINCIPAL#${principal}`, sk: 'PRINCIPAL' });
-export const teamKey = (teamId: string) => ({ pk: `TEAM#${teamId}`, sk: 'TEAM' });
-
-export async function getTeam(tables: Tables, teamId: string, consistent = false): Promise<(Team & { version: number }) | undefined> {
-  const { Item } = await tables.doc.send(new GetCommand({ TableName: tables.stateTable, Key: teamKey(teamId), ConsistentRead: consistent }));
-  return Item ? { ...withoutKeys<Team>(Item), version: Item.version as number } : undefined;
 }
 
 /** How long API hosts reuse a resolved caller. */
@@ -58,9 +48,7 @@ export async function resolveCaller(tables: Tables, admins: readonly string[], p
   if (!principalArn) return { kind: 'unknown', principal: 'anonymous' };
   const principal = normalizePrincipal(principalArn);
   if (admins.includes(principal)) return { kind: 'admin', principal };
-  const { Item } = await tables.doc.send(new GetCommand({ TableName: tables.stateTable, Key: principalKey(principal) }));
-  const team = Item ? await getTeam(tables, Item.teamId as string) : undefined;
-  if (!team) return { kind: 'unknown', principal };
-  const { version: _version, ...visible } = team;
-  return { kind: 'team', principal, team: visible };
+  const teamId = await teamOfPrincipal(tables, principal);
+  const team = teamId ? await getTeam(tables, teamId) : undefined;
+  return team ? { kind: 'team', principal, team: teamDocument(team) } : { kind: 'unknown', principal };
 }

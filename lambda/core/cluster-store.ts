@@ -1,109 +1,87 @@
-import { randomBytes } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Cluster as ClusterSchema, type Cluster, type ClusterStatus, type ListClustersQuery, type ProvisioningJob } from '../../lib/contract/api';
 import type { EngineConfig } from '../../lib/contract/platform-names';
-import { Cluster as ClusterSchema, type Cluster, type ClusterEvent, type ClusterStatus, type ListClustersQuery, type OperationType, type ProvisioningJob } from '../../lib/contract/api';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
+import type { SpecLocation } from '../../lib/contract/workflow';
+import { nthTenantCidr } from './cidr-allocation';
+import { isConditionFailure, queryPage, statusIn, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
 import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from './transitions';
-import { queryPage, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './state-store';
-import { teamKey } from './callers';
 
-/** Clusters, their jobs and their events in the state table (key design in ./tables.ts). */
+/**
+ * Clusters in the state table: `CLUSTER#<clusterId>` / `CLUSTER`, listed by team in gsi1 (key
+ * design in lib/contract/tables.ts); the cluster's events and datasources share its partition.
+ */
 
-const [GSI1] = STATE_TABLE_KEYS.indexes;
+const [TEAM_INDEX] = STATE_TABLE_KEYS.indexes;
 
-export const clusterKey = (clusterId: string) => ({ pk: `CLUSTER#${clusterId}`, sk: 'CLUSTER' });
-export const jobKey = (jobId: string) => ({ pk: `JOB#${jobId}`, sk: 'JOB' });
-export const PENDING_JOBS_PARTITION = 'PENDING';
+/** The partition of a cluster, its events and its datasources. */
+export const clusterPartition = (clusterId: string) => `CLUSTER#${clusterId}`;
+export const clusterKey = (clusterId: string) => ({ pk: clusterPartition(clusterId), sk: 'CLUSTER' });
+const teamClusters = (teamId: string) => `TEAM#${teamId}`;
 
-export function clusterItem(cluster: Cluster): Item {
-  return {
+/** The whole cluster item: the API's fields plus what the workflow keeps on it (engine pins, spec location). */
+export type ClusterRecord = Cluster & { enginePins?: EngineConfig; specUri?: string; specVersion?: string };
+
+/** What a job may change on its cluster when it starts (the new tier of an UPDATE). */
+export type ClusterChanges = Partial<Pick<Cluster, 'tier'>>;
+
+/** A new cluster, as one item of the transaction that creates it with its CREATE job. */
+export function putClusterItem(tables: Tables, cluster: Cluster): TransactItem {
+  const item: Item = {
     ...clusterKey(cluster.clusterId),
     itemType: 'cluster',
-    gsi1pk: `TEAM#${cluster.teamId}`,
-    gsi1sk: `CLUSTER#${cluster.createdAt}#${cluster.clusterId}`,
+    [TEAM_INDEX.partitionKey]: teamClusters(cluster.teamId),
+    [TEAM_INDEX.sortKey]: `CLUSTER#${cluster.createdAt}#${cluster.clusterId}`,
     ...cluster,
   };
-}
-
-export function jobItem(job: ProvisioningJob): Item {
-  return {
-    ...jobKey(job.jobId),
-    itemType: 'job',
-    gsi1pk: `CLUSTER#${job.clusterId}`,
-    gsi1sk: `JOB#${job.startedAt}#${job.jobId}`,
-    // Jobs not yet handed to the workflow sit in this index for the reconciler to re-drive.
-    ...(job.status === 'PENDING' ? { gsi2pk: PENDING_JOBS_PARTITION, gsi2sk: `${job.startedAt}#${job.jobId}` } : {}),
-    ...job,
-  };
-}
-
-export function eventItem(event: ClusterEvent): Item {
-  return {
-    pk: `CLUSTER#${event.clusterId}`,
-    sk: `EVENT#${event.time}#${randomBytes(4).toString('hex')}`,
-    itemType: 'event',
-    ...event,
-  };
-}
-
-const put = (tables: Tables, item: Item): TransactItem => ({
-  Put: { TableName: tables.stateTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
-});
-
-/** Items that create a cluster with its CREATE job and first event, taking one unit of the team's quota. */
-export function createClusterItems(tables: Tables, cluster: Cluster, job: ProvisioningJob, event: ClusterEvent): TransactItem[] {
-  return [
-    {
-      Update: {
-        TableName: tables.stateTable,
-        Key: teamKey(cluster.teamId),
-        UpdateExpression: 'SET clusterCount = clusterCount + :one',
-        ConditionExpression: 'attribute_exists(pk) AND clusterCount < entitlements.maxClusters',
-        ExpressionAttributeValues: { ':one': 1 },
-      },
-    },
-    put(tables, clusterItem(cluster)),
-    put(tables, jobItem(job)),
-    put(tables, eventItem(event)),
-  ];
+  return { Put: { TableName: tables.stateTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
 }
 
 /**
- * Items that start a job on an existing cluster: the cluster moves to the job's running status
- * only from a status the transition table allows and only while no other job is in flight.
- * `changes` are set on the cluster in the same write (e.g. the new tier of an UPDATE); `from`
- * narrows the statuses it may start from (datasource jobs need an ACTIVE cluster).
+ * A job takes its cluster: the cluster moves to the job's running status only from a status the
+ * transition table allows and only while no other job is in flight. `changes` are set in the same
+ * write; `from` narrows the statuses it may start from (datasource jobs need an ACTIVE cluster).
  */
-export function startJobItems(
+export function holdClusterItem(
   tables: Tables,
-  cluster: Cluster,
+  cluster: Pick<Cluster, 'clusterId'>,
   job: ProvisioningJob,
-  event: ClusterEvent,
-  changes: Partial<Pick<Cluster, 'tier'>> = {},
+  changes: ClusterChanges = {},
   from: readonly ClusterStatus[] = clusterStatusesLeadingTo(STATUS_WHILE_RUNNING[job.operationType]),
-): TransactItem[] {
-  const target = STATUS_WHILE_RUNNING[job.operationType];
-  const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-  return [
-    {
-      Update: {
-        TableName: tables.stateTable,
-        Key: clusterKey(cluster.clusterId),
-        UpdateExpression: `SET #status = :target, activeJobId = :job, updatedAt = :now${Object.keys(changes).map((name) => `, #${name} = :${name}`).join('')}`,
-        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(activeJobId) AND #status IN (${Object.keys(fromValues).join(', ')})`,
-        ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(Object.keys(changes).map((name) => [`#${name}`, name])) },
-        ExpressionAttributeValues: {
-          ':target': target,
-          ':job': job.jobId,
-          ':now': job.startedAt,
-          ...fromValues,
-          ...Object.fromEntries(Object.entries(changes).map(([name, value]) => [`:${name}`, value])),
-        },
+): TransactItem {
+  const allowed = statusIn(from);
+  const changed = Object.entries(changes);
+  return {
+    Update: {
+      TableName: tables.stateTable,
+      Key: clusterKey(cluster.clusterId),
+      UpdateExpression: `SET #status = :target, activeJobId = :job, updatedAt = :now${changed.map(([name]) => `, #${name} = :${name}`).join('')}`,
+      ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(activeJobId) AND ${allowed.expression}`,
+      ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(changed.map(([name]) => [`#${name}`, name])) },
+      ExpressionAttributeValues: {
+        ':target': STATUS_WHILE_RUNNING[job.operationType],
+        ':job': job.jobId,
+        ':now': job.startedAt,
+        ...allowed.values,
+        ...Object.fromEntries(changed.map(([name, value]) => [`:${name}`, value])),
       },
     },
-    put(tables, jobItem(job)),
-    put(tables, eventItem(event)),
-  ];
+  };
+}
+
+/** The job that holds a cluster lets it go, moving it to `target` along an edge of the transition table. */
+export function releaseClusterItem(tables: Tables, clusterId: string, job: Pick<ProvisioningJob, 'jobId'>, target: ClusterStatus, now: string): TransactItem {
+  const allowed = statusIn(clusterStatusesLeadingTo(target));
+  return {
+    Update: {
+      TableName: tables.stateTable,
+      Key: clusterKey(clusterId),
+      UpdateExpression: 'SET #status = :target, updatedAt = :now REMOVE activeJobId',
+      ConditionExpression: `activeJobId = :job AND ${allowed.expression}`,
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':target': target, ':now': now, ':job': job.jobId, ...allowed.values },
+    },
+  };
 }
 
 const CLUSTER_FIELDS = Object.keys(ClusterSchema.shape);
@@ -111,9 +89,6 @@ const CLUSTER_FIELDS = Object.keys(ClusterSchema.shape);
 /** A cluster item as the API shows it: the fields of the Cluster document and nothing the platform keeps beside them. */
 export const toCluster = (item: Item): Cluster =>
   Object.fromEntries(Object.entries(item).filter(([name]) => CLUSTER_FIELDS.includes(name))) as Cluster;
-
-/** The whole cluster item: the API's fields plus what the workflow keeps on it (engine pins, spec location). */
-export type ClusterRecord = Cluster & { enginePins?: EngineConfig; specUri?: string; specVersion?: string };
 
 export async function getClusterRecord(tables: Tables, clusterId: string): Promise<ClusterRecord | undefined> {
   const { Item } = await tables.doc.send(new GetCommand({ TableName: tables.stateTable, Key: clusterKey(clusterId), ConsistentRead: true }));
@@ -125,30 +100,21 @@ export async function getCluster(tables: Tables, clusterId: string): Promise<Clu
   return record ? toCluster(record) : undefined;
 }
 
-export async function getJob(tables: Tables, jobId: string): Promise<ProvisioningJob | undefined> {
-  const { Item } = await tables.doc.send(new GetCommand({ TableName: tables.stateTable, Key: jobKey(jobId), ConsistentRead: true }));
-  return Item ? withoutKeys<ProvisioningJob>(Item) : undefined;
-}
-
 export function listClustersOfTeam(tables: Tables, teamId: string, query: ListClustersQuery): Promise<Page<Cluster>> {
   const filters: string[] = [];
-  const names: Record<string, string> = { '#pk': GSI1.partitionKey, '#sk': GSI1.sortKey };
-  const values: Record<string, unknown> = { ':team': `TEAM#${teamId}`, ':prefix': 'CLUSTER#' };
-  if (query.status) {
-    filters.push('#status = :status');
-    names['#status'] = 'status';
-    values[':status'] = query.status;
-  }
-  if (query.environment) {
-    filters.push('#environment = :environment');
-    names['#environment'] = 'environment';
-    values[':environment'] = query.environment;
+  const names: Record<string, string> = { '#pk': TEAM_INDEX.partitionKey, '#sk': TEAM_INDEX.sortKey };
+  const values: Record<string, unknown> = { ':team': teamClusters(teamId), ':prefix': 'CLUSTER#' };
+  for (const field of ['status', 'environment'] as const) {
+    if (query[field] === undefined) continue;
+    filters.push(`#${field} = :${field}`);
+    names[`#${field}`] = field;
+    values[`:${field}`] = query[field];
   }
   return queryPage(
     tables,
     {
-      partition: { name: GSI1.partitionKey, value: `TEAM#${teamId}` },
-      IndexName: GSI1.name,
+      partition: { name: TEAM_INDEX.partitionKey, value: teamClusters(teamId) },
+      IndexName: TEAM_INDEX.name,
       KeyConditionExpression: '#pk = :team AND begins_with(#sk, :prefix)',
       ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
       ExpressionAttributeNames: names,
@@ -160,33 +126,63 @@ export function listClustersOfTeam(tables: Tables, teamId: string, query: ListCl
   );
 }
 
-export function listClusterEvents(tables: Tables, clusterId: string, page: { limit: number; nextToken?: string }): Promise<Page<ClusterEvent>> {
-  return queryPage(
-    tables,
-    {
-      partition: { name: 'pk', value: `CLUSTER#${clusterId}` },
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': `CLUSTER#${clusterId}`, ':prefix': 'EVENT#' },
-      ConsistentRead: true,
-    },
-    page,
-    (item) => withoutKeys<ClusterEvent>(item),
+/**
+ * The cluster's VPC CIDR, allocated once: the next block of the environment's counter, kept on the
+ * cluster. A retry that finds a CIDR allocated by an earlier attempt keeps that one (the counter's
+ * extra block is never reused: see ./cidr-allocation.ts).
+ */
+export async function allocateVpcCidr(tables: Tables, cluster: Pick<Cluster, 'clusterId' | 'environment'>, pool: string): Promise<string> {
+  const { Attributes } = await tables.doc.send(
+    new UpdateCommand({
+      TableName: tables.stateTable,
+      Key: { pk: `CIDR#${cluster.environment}`, sk: 'COUNTER' },
+      UpdateExpression: 'ADD allocated :one',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  const candidate = nthTenantCidr(pool, (Attributes!.allocated as number) - 1);
+  try {
+    await tables.doc.send(
+      new UpdateCommand({
+        TableName: tables.stateTable,
+        Key: clusterKey(cluster.clusterId),
+        UpdateExpression: 'SET vpcCidr = :cidr',
+        ConditionExpression: 'attribute_not_exists(vpcCidr)',
+        ExpressionAttributeValues: { ':cidr': candidate },
+      }),
+    );
+    return candidate;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return (await getClusterRecord(tables, cluster.clusterId))!.vpcCidr!;
+  }
+}
+
+/** Where the cluster's newest TenantSpec is; the engine pins are kept from the first spec on (until an upgrade moves them). */
+export async function recordTenantSpec(tables: Tables, clusterId: string, location: SpecLocation, engine: EngineConfig): Promise<void> {
+  await tables.doc.send(
+    new UpdateCommand({
+      TableName: tables.stateTable,
+      Key: clusterKey(clusterId),
+      UpdateExpression: 'SET specUri = :uri, specVersion = :version, enginePins = if_not_exists(enginePins, :engine)',
+      ExpressionAttributeValues: { ':uri': location.uri, ':version': location.version, ':engine': engine },
+    }),
   );
 }
 
-export function newJob(cluster: Pick<Cluster, 'clusterId' | 'teamId'>, jobId: string, operationType: OperationType, now: string): ProvisioningJob {
-  return { jobId, clusterId: cluster.clusterId, teamId: cluster.teamId, operationType, status: 'PENDING', startedAt: now };
-}
+/** What the deployed stack reports; a field it no longer reports is removed rather than kept stale. */
+export type DeployedFields = Pick<Cluster, 'endpoint'> & Partial<Pick<Cluster, 'vpcId' | 'eksClusterArn' | 'iamRoleArn'>>;
 
-export const ACCEPTED_EVENT_TYPE = 'JOB_ACCEPTED';
-
-export function jobAcceptedEvent(job: ProvisioningJob, status: ClusterStatus): ClusterEvent {
-  return {
-    clusterId: job.clusterId,
-    time: job.startedAt,
-    type: ACCEPTED_EVENT_TYPE,
-    message: `${job.operationType} job ${job.jobId} accepted; cluster is ${status}`,
-    jobId: job.jobId,
-    status,
-  };
+export async function recordDeployment(tables: Tables, clusterId: string, fields: DeployedFields): Promise<void> {
+  const known = Object.entries(fields).filter(([, value]) => value !== undefined);
+  const unknown = Object.entries(fields).filter(([, value]) => value === undefined);
+  await tables.doc.send(
+    new UpdateCommand({
+      TableName: tables.stateTable,
+      Key: clusterKey(clusterId),
+      UpdateExpression: `SET ${known.map(([name]) => `${name} = :${name}`).join(', ')}${unknown.length ? ` REMOVE ${unknown.map(([name]) => name).join(', ')}` : ''}`,
+      ExpressionAttributeValues: Object.fromEntries(known.map(([name, value]) => [`:${name}`, value])),
+    }),
+  );
 }

@@ -1,14 +1,15 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Datasource, DatasourceStatus, ListDatasourcesQuery } from '../../lib/contract/api';
 import type { TenantDatasource } from '../../lib/contract/tenant-spec';
-import { queryPage, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './state-store';
+import { clusterPartition } from './cluster-store';
+import { queryPage, statusIn, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
 import { datasourceStatusesLeadingTo } from './transitions';
 
-/** A cluster's datasources in the state table: `CLUSTER#<clusterId>` / `DATASOURCE#<datasourceId>` (see ./tables.ts). */
+/** A cluster's datasources in the state table: `CLUSTER#<clusterId>` / `DATASOURCE#<datasourceId>` (see lib/contract/tables.ts). */
 
 const SORT_PREFIX = 'DATASOURCE#';
 
-export const datasourceKey = (clusterId: string, datasourceId: string) => ({ pk: `CLUSTER#${clusterId}`, sk: `${SORT_PREFIX}${datasourceId}` });
+export const datasourceKey = (clusterId: string, datasourceId: string) => ({ pk: clusterPartition(clusterId), sk: `${SORT_PREFIX}${datasourceId}` });
 
 /** A datasource as stored: the API document without its links, which follow from its ids. */
 export type DatasourceRecord = Omit<Datasource, 'links'>;
@@ -18,8 +19,10 @@ export const DEPLOYED_DATASOURCE_STATUSES: readonly DatasourceStatus[] = ['PENDI
 /** Datasources that hold their bucket and prefixes on the cluster (a new one may not overlap them). */
 export const LIVE_DATASOURCE_STATUSES: readonly DatasourceStatus[] = ['PENDING', 'ACTIVE', 'DELETING'];
 
-export function datasourceItem(ds: DatasourceRecord): Item {
-  return { ...datasourceKey(ds.clusterId, ds.datasourceId), itemType: 'datasource', ...ds };
+/** A new datasource, as one item of the transaction that starts its ADD_DATASOURCE job. */
+export function putDatasourceItem(tables: Tables, ds: DatasourceRecord): TransactItem {
+  const item: Item = { ...datasourceKey(ds.clusterId, ds.datasourceId), itemType: 'datasource', ...ds };
+  return { Put: { TableName: tables.stateTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };
 }
 
 /** The API document of a stored datasource: the record and its links. */
@@ -40,10 +43,10 @@ export function listDatasources(tables: Tables, clusterId: string, query: ListDa
   return queryPage(
     tables,
     {
-      partition: { name: 'pk', value: `CLUSTER#${clusterId}` },
+      partition: { name: 'pk', value: clusterPartition(clusterId) },
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ...(query.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
-      ExpressionAttributeValues: { ':pk': `CLUSTER#${clusterId}`, ':prefix': SORT_PREFIX, ...(query.status ? { ':status': query.status } : {}) },
+      ExpressionAttributeValues: { ':pk': clusterPartition(clusterId), ':prefix': SORT_PREFIX, ...(query.status ? { ':status': query.status } : {}) },
       ConsistentRead: true,
     },
     query,
@@ -60,7 +63,7 @@ export async function datasourcesOfCluster(tables: Tables, clusterId: string, st
       new QueryCommand({
         TableName: tables.stateTable,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': `CLUSTER#${clusterId}`, ':prefix': SORT_PREFIX },
+        ExpressionAttributeValues: { ':pk': clusterPartition(clusterId), ':prefix': SORT_PREFIX },
         ConsistentRead: true,
         ExclusiveStartKey: startKey,
       }),
@@ -97,8 +100,7 @@ export function moveDatasource(
   target: DatasourceStatus,
   options: { jobId: string; now: string; claim?: boolean; unheld?: boolean; reason?: string },
 ): TransactItem {
-  const from = datasourceStatusesLeadingTo(target);
-  const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
+  const from = statusIn(datasourceStatusesLeadingTo(target));
   const holder = options.claim || options.unheld ? 'attribute_not_exists(activeJobId)' : 'activeJobId = :job';
   const set = ['#status = :target', 'updatedAt = :now', ...(options.claim ? ['activeJobId = :job'] : []), ...(options.reason ? ['statusReason = :reason'] : [])];
   const remove = [
@@ -110,13 +112,13 @@ export function moveDatasource(
       TableName: tables.stateTable,
       Key: datasourceKey(ds.clusterId, ds.datasourceId),
       UpdateExpression: `SET ${set.join(', ')}${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
-      ConditionExpression: `attribute_exists(pk) AND ${holder} AND #status IN (${Object.keys(fromValues).join(', ')})`,
+      ConditionExpression: `attribute_exists(pk) AND ${holder} AND ${from.expression}`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: {
         ':target': target,
         ':now': options.now,
         ...(options.claim || !options.unheld ? { ':job': options.jobId } : {}),
-        ...fromValues,
+        ...from.values,
         ...(options.reason ? { ':reason': options.reason } : {}),
       },
     },

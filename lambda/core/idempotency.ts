@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from './problems';
-import type { Tables, TransactItem } from './state-store';
+import type { Tables, TransactItem } from './tables';
 
 /**
  * `Idempotency-Key` on POSTs. The first answer is stored in the same transaction as the change it

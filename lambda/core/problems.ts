@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { Problem } from '../../lib/contract/api';
+import type { Refusal } from './entitlements';
 
 /**
  * RFC 9457 problem details: the only shape in which SICI's API reports an error. Throw a
@@ -84,3 +85,10 @@ export const idempotencyKeyReused = () =>
 
 export const internalError = () =>
   new ProblemError(500, 'internal', 'Internal error', 'The request could not be completed; it is safe to retry. Quote the requestId to the platform team.');
+
+/** What the API answers when the entitlements refuse a request (see ./entitlements.ts). */
+export function refusalProblem(refusal: Refusal): ProblemError {
+  const field = refusal.field ? `body.${refusal.field}` : undefined;
+  if (refusal.rule === 'offered') return badRequest(refusal.detail, field ? [{ field, message: refusal.expected ?? refusal.detail }] : undefined);
+  return notEntitled(refusal.detail, field);
+}

@@ -1,9 +1,9 @@
 import type { ClusterStatus, DatasourceStatus, JobStatus, OperationType } from '../../lib/contract/api';
 
 /**
- * The one table of lifecycle transitions. Every status change in the store is a conditional
- * write whose condition comes from here, so no code path can move a cluster or a job along an
- * edge that is not listed.
+ * The one table of lifecycle transitions of clusters, jobs and datasources. Every status change
+ * in the stores is a conditional write whose condition comes from here (`…StatusesLeadingTo`), so
+ * no code path can move a cluster, a job or a datasource along an edge that is not listed.
  */
 export const CLUSTER_TRANSITIONS: Readonly<Record<ClusterStatus, readonly ClusterStatus[]>> = {
   PROVISIONING: ['ACTIVE', 'FAILED'],
@@ -41,17 +41,11 @@ export const STATUS_WHILE_RUNNING: Readonly<Record<OperationType, ClusterStatus>
   REMOVE_DATASOURCE: 'UPDATING',
 };
 
-/** Statuses from which a cluster may move to `target`. */
-export function clusterStatusesLeadingTo(target: ClusterStatus): ClusterStatus[] {
-  return (Object.keys(CLUSTER_TRANSITIONS) as ClusterStatus[]).filter((from) => CLUSTER_TRANSITIONS[from].includes(target));
+/** The statuses from which an entity may move to `target`: the condition of every write that moves it there. */
+function sourcesOf<S extends string>(transitions: Readonly<Record<S, readonly S[]>>, target: S): S[] {
+  return (Object.keys(transitions) as S[]).filter((from) => transitions[from].includes(target));
 }
 
-export function datasourceStatusesLeadingTo(target: DatasourceStatus): DatasourceStatus[] {
-  return (Object.keys(DATASOURCE_TRANSITIONS) as DatasourceStatus[]).filter((from) => DATASOURCE_TRANSITIONS[from].includes(target));
-}
-
-export function jobStatusesLeadingTo(target: JobStatus): JobStatus[] {
-  return (Object.keys(JOB_TRANSITIONS) as JobStatus[]).filter((from) => JOB_TRANSITIONS[from].includes(target));
-}
-
-export const isTerminalClusterStatus = (status: ClusterStatus) => CLUSTER_TRANSITIONS[status].length === 0;
+export const clusterStatusesLeadingTo = (target: ClusterStatus) => sourcesOf(CLUSTER_TRANSITIONS, target);
+export const datasourceStatusesLeadingTo = (target: DatasourceStatus) => sourcesOf(DATASOURCE_TRANSITIONS, target);
+export const jobStatusesLeadingTo = (target: JobStatus) => sourcesOf(JOB_TRANSITIONS, target);

@@ -6,10 +6,10 @@ import pLimit from 'p-limit';
 import type { PlatformConfig } from '../../lib/config/platform-config';
 import { starburstRoleArn, tenantStackName } from '../../lib/contract/tenant-spec';
 import { RUNNER_ENV, RunnerAction } from '../../lib/contract/workflow';
-import type { Tables } from '../core/state-store';
+import type { Tables } from '../core/tables';
 import type { SpecStore, TenantOutputs, TenantOutputsReader } from '../workflow/ports';
 import { PermanentError, TransientError } from '../workflow/workflow-errors';
-import { recordEvent } from '../workflow/workflow-steps';
+import { recordEvent } from '../core/event-store';
 
 const run = promisify(execFile);
 

@@ -1,19 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { parsePlatformConfig } from '../../lib/config/load-platform-config';
-import { connectTables } from '../core/state-store';
-import { ENV } from '../../lib/contract/function-environment';
+import { bundledPlatformConfig, requiredEnv, tablesFromEnv } from '../core/env';
 import { CloudFormationOutputsReader } from './cloudformation-outputs-reader';
 import { IamPolicySimulatorPrecheck } from './iam-policy-precheck';
 import { S3SpecStore } from './s3-spec-store';
 import { StsS3AccessProbe } from './sts-s3-access-probe';
-import { runStep } from './workflow-steps';
+import { runStep, type WorkflowDependencies } from './workflow-steps';
 
 const logger = new Logger();
-const config = parsePlatformConfig(JSON.parse(process.env.SICI_PLATFORM_CONFIG_JSON ?? 'null'), 'bundled platform configuration');
-const deps = {
-  tables: connectTables(process.env[ENV.stateTable]!, process.env[ENV.auditTable]!),
+const config = bundledPlatformConfig();
+const deps: WorkflowDependencies = {
+  tables: tablesFromEnv(),
   config,
-  specs: new S3SpecStore(process.env.SICI_SPEC_BUCKET!),
+  specs: new S3SpecStore(requiredEnv('specBucket')),
   outputs: new CloudFormationOutputsReader(config),
   access: new StsS3AccessProbe(),
   precheck: new IamPolicySimulatorPrecheck(),

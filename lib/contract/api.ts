@@ -68,6 +68,7 @@ export type Cluster = z.infer<typeof Cluster>;
 export const ErrorDetails = z
   .strictObject({ step: z.string(), cause: z.string() })
   .meta({ id: 'ErrorDetails', description: 'Where and why a job failed' });
+export type ErrorDetails = z.infer<typeof ErrorDetails>;
 
 export const ProvisioningJob = z
   .strictObject({

@@ -250,6 +250,20 @@ export const ROUTES = [
   },
 ] as const satisfies readonly RouteDefinition[];
 
-export type OperationId = (typeof ROUTES)[number]['operationId'];
+/** A route of the table, with the exact types of its schemas. */
+export type Route = (typeof ROUTES)[number];
+export type OperationId = Route['operationId'];
+export type RouteOf<Id extends OperationId> = Extract<Route, { operationId: Id }>;
+export type OperationIdOf<G extends RouteGroup> = Extract<Route, { group: G }>['operationId'];
 
-export const routesOfGroup = (group: RouteGroup): RouteDefinition[] => ROUTES.filter((route) => route.group === group);
+/** What a route's schema `K` parses to, or `Absent` when the route has none. */
+type Parsed<R, K extends 'params' | 'query' | 'body', Absent> = R extends { readonly [P in K]: infer S extends z.ZodType } ? z.output<S> : Absent;
+
+/** The parsed parts of a request to operation `Id`, as its route's schemas produce them. */
+export type ParamsOf<Id extends OperationId> = Parsed<RouteOf<Id>, 'params', Record<string, never>>;
+export type QueryOf<Id extends OperationId> = Parsed<RouteOf<Id>, 'query', Record<string, never>>;
+export type BodyOf<Id extends OperationId> = Parsed<RouteOf<Id>, 'body', undefined>;
+/** The document of operation `Id`'s successful answer. */
+export type AnswerOf<Id extends OperationId> = z.input<RouteOf<Id>['success']['schema']>;
+
+export const routesOfGroup = (group: RouteGroup): Route[] => ROUTES.filter((route) => route.group === group);

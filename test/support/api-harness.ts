@@ -7,7 +7,7 @@ import { createRouter } from '../../lambda/api/router';
 import type { Dependencies } from '../../lambda/api/operation';
 import type { ApiResponse } from '../../lambda/api/http';
 import type { JobStarter } from '../../lambda/core/job-starter';
-import { connectTables, type Tables } from '../../lambda/core/state-store';
+import { connectTables, type Tables } from '../../lambda/core/tables';
 import { LOCAL_DYNAMODB_CREDENTIALS, startLocalDynamoDB, type LocalDynamoDB } from '../../lambda/local/local-dynamodb';
 
 export const ADMIN = loadPlatformConfig('config/platform.json').admins[0];

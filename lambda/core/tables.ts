@@ -3,7 +3,10 @@ import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type QueryC
 import { badRequest } from './problems';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 
-/** The DynamoDB tables SICI's handlers work on, through one document client. */
+/**
+ * The DynamoDB tables SICI's handlers work on, through one document client, and what every entity
+ * store shares: transactions, key-condition paging, and the status condition of a transition.
+ */
 export interface Tables {
   readonly doc: DynamoDBDocumentClient;
   readonly stateTable: string;
@@ -28,6 +31,18 @@ export const KEY_ATTRIBUTES = new Set<string>([
   'itemType',
   'version',
 ]);
+
+/**
+ * The condition that an item's `#status` is one of `statuses` (a transition's sources, from
+ * ./transitions.ts), with its values; the expression must map `#status` to `status`.
+ */
+export function statusIn(statuses: readonly string[]): { expression: string; values: Record<string, string> } {
+  const values = Object.fromEntries(statuses.map((status, i) => [`:from${i}`, status]));
+  return { expression: `#status IN (${Object.keys(values).join(', ')})`, values };
+}
+
+/** Whether a write failed only because its condition did not hold. */
+export const isConditionFailure = (error: unknown): boolean => (error as Error)?.name === 'ConditionalCheckFailedException';
 
 /** An item as the API shows it: without keys, index attributes and bookkeeping. */
 export function withoutKeys<T>(item: Item): T {
