@@ -7,8 +7,8 @@ import { RUNNER_ENV } from '../../lib/contract/workflow';
 import { ENV } from '../../lib/contract/function-environment';
 import {
   RUNNER_MANIFEST_FILE,
-  RUNNER_SCRIPT,
   RUNNER_SCRIPT_FILE,
+  RUNNER_SCRIPT_SOURCE,
   RunnerBundleManifest,
   buildRunnerBundle,
   runnerBundleFingerprint,
@@ -17,8 +17,8 @@ import {
 /**
  * The deploy runner's bundle, built once into a folder outside the repository (so nothing in it
  * can resolve a module from the repository's node_modules): what is in it, that its own CDK CLI
- * and node_modules synthesize a TenantStack with no network and no install, and the guards of the
- * runner script.
+ * and node_modules synthesize a TenantStack with no network and no install; and the runner script
+ * (run-tenant-stack.sh), run by bash: its syntax, its variables, its guards.
  */
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -50,7 +50,8 @@ describe('bundle', () => {
     const cdkJson = JSON.parse(fs.readFileSync(path.join(bundle, 'cdk.json'), 'utf8'));
     expect(cdkJson.app).toBe('node bin/app.js');
     expect(cdkJson.context).toEqual(JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context);
-    expect(fs.readFileSync(path.join(bundle, RUNNER_SCRIPT_FILE), 'utf8')).toBe(RUNNER_SCRIPT);
+    expect(fs.readFileSync(path.join(bundle, RUNNER_SCRIPT_FILE), 'utf8')).toBe(fs.readFileSync(RUNNER_SCRIPT_SOURCE, 'utf8'));
+    expect(fs.statSync(path.join(bundle, RUNNER_SCRIPT_FILE)).mode & 0o777).toBe(0o755);
     expect(JSON.parse(fs.readFileSync(path.join(bundle, RUNNER_MANIFEST_FILE), 'utf8')).fingerprint).toBe(runnerBundleFingerprint({ projectRoot: ROOT, config }));
   });
 
@@ -71,6 +72,21 @@ describe('bundle', () => {
     const other = { ...config, queryRecordRetentionDays: config.queryRecordRetentionDays + 1 };
     expect(runnerBundleFingerprint({ projectRoot: ROOT, config: other })).not.toBe(manifest.fingerprint);
     expect(runnerBundleFingerprint({ projectRoot: ROOT, config })).toBe(manifest.fingerprint);
+  });
+
+  test('the fingerprint follows the runner script', () => {
+    // A copy of what the fingerprint reads (sources and project files, no node_modules), whose script then changes.
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'sici-runner-fingerprint-'));
+    try {
+      for (const entry of ['bin', 'lib', 'lambda', 'package.json', 'package-lock.json', 'tsconfig.json', 'cdk.json']) {
+        fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true });
+      }
+      const before = runnerBundleFingerprint({ projectRoot: copy, config });
+      fs.appendFileSync(path.join(copy, path.relative(ROOT, RUNNER_SCRIPT_SOURCE)), '# changed\n');
+      expect(runnerBundleFingerprint({ projectRoot: copy, config })).not.toBe(before);
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 });
 
@@ -111,6 +127,21 @@ test('the bundle’s own CDK CLI synthesizes a TenantStack from a spec, offline,
   expect(Object.keys(assets.files).length).toBeGreaterThan(0);
 });
 
+describe('runner script', () => {
+  const script = fs.readFileSync(RUNNER_SCRIPT_SOURCE, 'utf8');
+
+  test('is valid bash (bash -n)', () => {
+    const result = spawnSync('bash', ['-n', RUNNER_SCRIPT_SOURCE], { encoding: 'utf8' });
+    expect([result.status, result.stderr]).toEqual([0, '']);
+  });
+
+  test('requires exactly the variables of the contract: RUNNER_ENV from the state machine, ENV.specBucket from the project', () => {
+    const contract = [...Object.values(RUNNER_ENV), ENV.specBucket].sort();
+    expect([...new Set(script.match(/\bSICI_[A-Z_]+\b/g))].sort()).toEqual(contract);
+    for (const name of contract) expect(script).toContain(`"\${${name}:?${name} is required}"`);
+  });
+});
+
 describe('runner script guards (before anything reaches AWS)', () => {
   /** Runs the script with a stand-in `aws` that writes `spec` as the downloaded object and records its arguments. */
   const run = (env: Record<string, string>, spec: object = { clusterId: CLUSTER_ID }) => {
@@ -127,7 +158,7 @@ describe('runner script guards (before anything reaches AWS)', () => {
       // A stand-in CDK CLI: the script's last step, reached only when every guard passed.
       fs.mkdirSync(path.join(dir, 'node_modules', 'aws-cdk', 'bin'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'node_modules', 'aws-cdk', 'bin', 'cdk'), `require('fs').writeFileSync('cdk-args', JSON.stringify(process.argv.slice(2)));\n`);
-      fs.writeFileSync(path.join(dir, RUNNER_SCRIPT_FILE), RUNNER_SCRIPT);
+      fs.copyFileSync(RUNNER_SCRIPT_SOURCE, path.join(dir, RUNNER_SCRIPT_FILE));
       const result = spawnSync('bash', [RUNNER_SCRIPT_FILE], {
         cwd: dir,
         encoding: 'utf8',

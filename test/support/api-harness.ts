@@ -1,4 +1,4 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { loadPlatformConfig } from '../../lib/config/load-platform-config';
 import type { ProvisioningJob } from '../../lib/contract/api';
 import { ROUTES } from '../../lib/contract/routes';
@@ -9,6 +9,9 @@ import type { ApiResponse } from '../../lambda/api/http';
 import type { JobStarter } from '../../lambda/core/job-starter';
 import { connectTables, type Tables } from '../../lambda/core/tables';
 import { LOCAL_DYNAMODB_CREDENTIALS, startLocalDynamoDB, type LocalDynamoDB } from '../../lambda/local/local-dynamodb';
+
+/** A key of the state table, as a store module builds it. */
+export type StoredKey = Record<string, string>;
 
 export const ADMIN = loadPlatformConfig('config/platform.json').admins[0];
 export const principalOf = (name: string) => `arn:aws:iam::123456789012:role/${name}`;
@@ -94,6 +97,37 @@ export class ApiHarness {
     const answer = await this.call(ADMIN, 'PUT', `/teams/${teamId}`, { body: { principals, entitlements } });
     if (answer.status !== 200) throw new Error(`registerTeam ${teamId}: ${answer.status} ${answer.body}`);
     return answer.json;
+  }
+
+  /** One stored item, by the key its store module builds (`clusterKey`, `datasourceKey`, ...). */
+  async item(key: StoredKey): Promise<Record<string, any> | undefined> {
+    return (await this.tables.doc.send(new GetCommand({ TableName: this.tables.stateTable, Key: key, ConsistentRead: true }))).Item;
+  }
+
+  /**
+   * Sets (and removes) attributes of a stored item directly: how tests put an entity in the state a
+   * workflow would leave it in (e.g. a cluster ACTIVE with no job in flight) without running one.
+   */
+  async setFields(key: StoredKey, set: Record<string, unknown>, remove: string[] = []): Promise<void> {
+    const names = Object.keys(set);
+    await this.tables.doc.send(
+      new UpdateCommand({
+        TableName: this.tables.stateTable,
+        Key: key,
+        UpdateExpression: [
+          names.length ? `SET ${names.map((_, i) => `#s${i} = :s${i}`).join(', ')}` : '',
+          remove.length ? `REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : '',
+        ].join(' '),
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries([...names.map((name, i) => [`#s${i}`, name]), ...remove.map((name, i) => [`#r${i}`, name])]),
+        ...(names.length ? { ExpressionAttributeValues: Object.fromEntries(names.map((name, i) => [`:s${i}`, set[name]])) } : {}),
+      }),
+    );
+  }
+
+  /** What `Complete job` leaves on the item of a cluster or datasource: its new status, and no job holding it. */
+  settle(key: StoredKey, status: string): Promise<void> {
+    return this.setFields(key, { status }, ['activeJobId']);
   }
 
   /** Every item of a table (tests only: the API itself never scans). */

@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { PlatformConfig } from '../../lib/config/platform-config';
 import { starburstRoleName, TenantSpec } from '../../lib/contract/tenant-spec';
-import { amiTypeFor } from '../../lib/tenant/tenant-eks';
+import { amiTypeFor } from '../../lib/tenant/tenant-cluster';
 import { TenantStack, tenantStackName } from '../../lib/tenant/tenant-stack';
 import { FixtureName, fixtureSpec, newApp, platformConfig, TRINO_ENGINE } from './helpers';
 

@@ -1,4 +1,4 @@
-import { CallerCache, type Caller } from '../../lambda/core/callers';
+import { CallerCache, type Caller } from '../../../lambda/core/callers';
 
 const caller = (principal: string): Caller => ({ kind: 'unknown', principal });
 

@@ -1,7 +1,8 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { Datasource, DatasourceSetup, JobAccepted, Problem } from '../../lib/contract/api';
-import { catalogName } from '../../lib/contract/tenant-spec';
-import { ApiHarness, principalOf } from '../support/api-harness';
+import { Datasource, DatasourceSetup, JobAccepted, Problem } from '../../../lib/contract/api';
+import { catalogName } from '../../../lib/contract/tenant-spec';
+import { clusterKey } from '../../../lambda/core/cluster-store';
+import { datasourceKey } from '../../../lambda/core/datasource-store';
+import { ApiHarness, principalOf } from '../../support/api-harness';
 
 /**
  * The datasource routes over the real router and dynalite: what a team may ask for, what is
@@ -39,32 +40,19 @@ const request = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-/** What `Complete job` does at the end of a job: the item takes its new status and no job holds it. */
-async function settle(key: { pk: string; sk: string }, status: string) {
-  await api.tables.doc.send(
-    new UpdateCommand({
-      TableName: api.tables.stateTable,
-      Key: key,
-      UpdateExpression: 'SET #s = :s REMOVE activeJobId',
-      ExpressionAttributeNames: { '#s': 'status' },
-      ExpressionAttributeValues: { ':s': status },
-    }),
-  );
-}
-
 async function activeCluster(principal = ALICE): Promise<string> {
   const created = await api.call(principal, 'POST', '/clusters', { body: { environment: 'dev', tier: 'S' } });
   expect(created.status).toBe(202);
   const clusterId = created.json.cluster.clusterId as string;
-  await settle({ pk: `CLUSTER#${clusterId}`, sk: 'CLUSTER' }, 'ACTIVE');
+  await api.settle(clusterKey(clusterId), 'ACTIVE');
   return clusterId;
 }
 
 async function addActive(clusterId: string, body = request(), principal = ALICE) {
   const answer = await api.call(principal, 'POST', `/clusters/${clusterId}/datasources`, { body });
   expect(answer.status).toBe(202);
-  await settle({ pk: `CLUSTER#${clusterId}`, sk: 'CLUSTER' }, 'ACTIVE');
-  await settle({ pk: `CLUSTER#${clusterId}`, sk: `DATASOURCE#${answer.json.datasource.datasourceId}` }, 'ACTIVE');
+  await api.settle(clusterKey(clusterId), 'ACTIVE');
+  await api.settle(datasourceKey(clusterId, answer.json.datasource.datasourceId), 'ACTIVE');
   return answer.json.datasource as Datasource;
 }
 
@@ -209,7 +197,7 @@ describe('bad requests change nothing', () => {
     expect(provisioning.status).toBe(409);
     expect(provisioning.json.detail).toContain('in flight');
 
-    await settle({ pk: `CLUSTER#${clusterId}`, sk: 'CLUSTER' }, 'FAILED');
+    await api.settle(clusterKey(clusterId), 'FAILED');
     const failed = await api.call(ALICE, 'POST', `/clusters/${clusterId}/datasources`, { body: request() });
     expect(failed.status).toBe(409);
     expect(failed.json.detail).toContain('FAILED');

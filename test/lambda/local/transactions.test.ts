@@ -1,5 +1,5 @@
 import { GetItemCommand, PutItemCommand, TransactWriteItemsCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { startLocalDynamoDB, type LocalDynamoDB } from '../../lambda/local/local-dynamodb';
+import { startLocalDynamoDB, type LocalDynamoDB } from '../../../lambda/local/local-dynamodb';
 
 /** The TransactWriteItems the local control plane adds to dynalite keeps AWS's all-or-nothing contract. */
 let db: LocalDynamoDB;

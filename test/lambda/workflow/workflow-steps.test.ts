@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import aslValidator from 'asl-validator';
 import { loadPlatformConfig } from '../../../lib/config/load-platform-config';
 import { STATE_NAMES } from '../../../lib/contract/workflow';
+import { clusterKey } from '../../../lambda/core/cluster-store';
+import { getJob, jobKey, jobsInFlightSince, markJobRunning } from '../../../lambda/core/job-store';
+import { getTeam } from '../../../lambda/core/team-store';
 import { FileSpecStore } from '../../../lambda/local/file-spec-store';
 import { LocalWorkflow } from '../../../lambda/local/local-workflow';
 import { synthesizedWorkflowDefinition } from '../../../lambda/local/workflow-definition';
@@ -141,8 +144,9 @@ it.each(FAILING_STATES)('marks job and cluster FAILED with errorDetails when "%s
     if (index <= FAILING_STATES.indexOf(STATE_NAMES.writeTenantSpec)) expect(await new FileSpecStore(specsDir).latest(clusterId)).toBeUndefined();
     if (index <= FAILING_STATES.indexOf(STATE_NAMES.registerEndpoint)) expect(cluster.endpoint).toBeNull();
     if (index <= FAILING_STATES.indexOf(STATE_NAMES.allocateCluster)) expect(cluster.vpcCidr).toBeUndefined();
-    const items = await api.items('state');
-    expect(items.find((i) => i.pk === `JOB#${jobId}`)!.gsi2pk).toBeUndefined(); // left neither the pending nor the running index
+    const later = new Date(Date.now() + 60_000);
+    const inFlight = [...(await jobsInFlightSince(api.tables, 'PENDING', later)), ...(await jobsInFlightSince(api.tables, 'RUNNING', later))];
+    expect(inFlight.map((j) => j.jobId)).not.toContain(jobId); // left neither the pending nor the running index
     const events = (await api.call(MEMBER, 'GET', `/clusters/${clusterId}/events`, { query: { limit: '50' } })).json.items;
     expect(events.at(-1)).toMatchObject({ type: 'JOB_FAILED', status: 'FAILED' });
     // A failed cluster can be deleted.
@@ -170,7 +174,7 @@ it('deletes after create: DELETING → DELETED, destroy runs, the quota is given
   try {
     const { clusterId, jobId } = await create();
     await workflow().settled(jobId);
-    const teamBefore = (await api.items('state')).find((i) => i.pk === 'TEAM#wf-team')!.clusterCount;
+    const teamBefore = (await getTeam(api.tables, 'wf-team', true))!.clusterCount;
 
     const deletion = await api.call(MEMBER, 'DELETE', `/clusters/${clusterId}`);
     expect(deletion.status).toBe(202);
@@ -179,7 +183,7 @@ it('deletes after create: DELETING → DELETED, destroy runs, the quota is given
     const cluster = (await api.call(MEMBER, 'GET', `/clusters/${clusterId}`)).json;
     expect(cluster.status).toBe('DELETED');
     expect(runner.builds.map((b) => b.action)).toEqual(['deploy', 'destroy']);
-    expect((await api.items('state')).find((i) => i.pk === 'TEAM#wf-team')!.clusterCount).toBe(teamBefore - 1);
+    expect((await getTeam(api.tables, 'wf-team', true))!.clusterCount).toBe(teamBefore - 1);
     const audit = (await api.items('audit')).filter((r) => r.entity === `cluster/${clusterId}`).map((r) => r.action);
     expect(audit).toEqual(expect.arrayContaining(['createCluster', 'workflow.completeJob', 'deleteCluster']));
     // A second delete of a deleted cluster is refused.
@@ -236,11 +240,12 @@ it('reconciles: re-drives a job whose start was lost and fails a job stuck RUNNI
     expect((await api.call(MEMBER, 'GET', `/clusters/${lost.clusterId}`)).json.status).toBe('ACTIVE');
 
     // A job that started but whose execution vanished stays RUNNING until the reconciler fails it.
-    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
     const stuck = await create();
     await workflow().settled(stuck.jobId);
-    await api.tables.doc.send(new UpdateCommand({ TableName: api.tables.stateTable, Key: { pk: `CLUSTER#${stuck.clusterId}`, sk: 'CLUSTER' }, UpdateExpression: 'SET #s = :s, activeJobId = :j', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'UPDATING', ':j': stuck.jobId } }));
-    await api.tables.doc.send(new UpdateCommand({ TableName: api.tables.stateTable, Key: { pk: `JOB#${stuck.jobId}`, sk: 'JOB' }, UpdateExpression: 'SET #s = :s, gsi2pk = :p, gsi2sk = :k', ExpressionAttributeNames: { '#s': 'status' }, ExpressionAttributeValues: { ':s': 'RUNNING', ':p': 'RUNNING', ':k': `2000-01-01T00:00:00.000Z#${stuck.jobId}` } }));
+    await api.setFields(clusterKey(stuck.clusterId), { status: 'UPDATING', activeJobId: stuck.jobId });
+    // Back to PENDING, then started as long ago as 2000 (the running partition is ordered by start time).
+    await api.setFields(jobKey(stuck.jobId), { status: 'PENDING' });
+    expect(await markJobRunning(api.tables, { ...(await getJob(api.tables, stuck.jobId))!, startedAt: '2000-01-01T00:00:00.000Z' })).toBe(true);
     const second = await reconcile(deps(), workflow(), { pendingAfterMs: 60_000, runningTimeoutMs: 60_000 });
     expect(second).toEqual({ restarted: [], failed: [stuck.jobId] });
     expect((await api.call(MEMBER, 'GET', `/jobs/${stuck.jobId}`)).json).toMatchObject({ status: 'FAILED', errorDetails: { step: 'Reconciler', cause: expect.stringMatching(/^States.Timeout/) } });

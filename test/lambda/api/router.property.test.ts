@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { Problem } from '../../lib/contract/api';
-import { ROUTES, type RouteDefinition } from '../../lib/contract/routes';
-import { ADMIN, ApiHarness, principalOf } from '../support/api-harness';
+import { Problem } from '../../../lib/contract/api';
+import { ROUTES, type RouteDefinition } from '../../../lib/contract/routes';
+import { ADMIN, ApiHarness, principalOf } from '../../support/api-harness';
 
 /**
  * Random and malformed requests to every route, from a registered caller with the right to call
