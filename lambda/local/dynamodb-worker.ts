@@ -4,8 +4,5 @@ import { serveDynalite, type LocalDynamoDBOptions } from './local-dynamodb';
 /** The worker thread that runs dynalite for the local control plane (see `inWorker`). */
 void serveDynalite(workerData as LocalDynamoDBOptions).then((server) => {
   parentPort!.postMessage({ endpoint: server.endpoint });
-  parentPort!.once('message', async () => {
-    await server.close();
-    parentPort!.postMessage({ closed: true });
-  });
+  parentPort!.once('message', () => void server.close().then(() => parentPort!.postMessage({ closed: true })));
 });

@@ -1,9 +1,8 @@
 import { assumeStatementSid } from '../../lib/access/tenant-assume-policy';
 import type { AccessCheck, AccessProbe } from '../workflow/ports';
 import { DatasourceAccessError } from '../workflow/workflow-errors';
+import type { DeployedTemplate } from './local-deployer';
 
-type Statement = { Sid?: string; Effect?: string; Action?: string | string[]; Resource?: unknown; Condition?: Record<string, Record<string, unknown>> };
-type Template = { Resources: Record<string, { Type: string; Properties?: { PolicyDocument?: { Statement?: Statement[] } } }> };
 
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 
@@ -15,7 +14,7 @@ const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : va
  * allow assuming that role. It says in its account of the check that the owner's side was not.
  */
 export class LocalAccessProbe implements AccessProbe {
-  constructor(private readonly deployedTemplate: (clusterId: string) => Template) {}
+  constructor(private readonly deployedTemplate: (clusterId: string) => DeployedTemplate) {}
 
   async check(request: AccessCheck): Promise<string> {
     const ds = request.datasource;

@@ -122,7 +122,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
 
 /** Registers the demo teams through the admin route itself, so the bootstrap is audited like any call. */
 async function registerDemoTeams(tables: Tables, route: ReturnType<typeof createRouter>, admin: string, config: PlatformConfig) {
-  const environment = config.environments.dev ? 'dev' : (Object.keys(config.environments)[0] as string);
+  const environment = config.environments.dev ? 'dev' : Object.keys(config.environments)[0];
   for (const team of DEMO_TEAMS) {
     if (await getTeam(tables, team)) continue;
     const answer = await route({

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import type { PlatformConfig } from '../../lib/config/platform-config';
 import { starburstRoleArn, tenantStackName } from '../../lib/contract/tenant-spec';
-import { RUNNER_ENV, RunnerAction } from '../../lib/contract/workflow';
+import { RUNNER_ENV, RunnerAction, type StartBuildParameters } from '../../lib/contract/workflow';
 import type { Tables } from '../core/tables';
 import type { SpecStore, TenantOutputs, TenantOutputsReader } from '../workflow/ports';
 import { PermanentError, TransientError } from '../workflow/workflow-errors';
@@ -23,6 +23,14 @@ export interface LocalDeployerOptions {
   readonly specs: SpecStore;
   readonly tables: Tables;
   readonly now: () => Date;
+}
+
+/** A policy statement as a synthesized template holds it. */
+export type TemplateStatement = { Sid?: string; Effect?: string; Action?: string | string[]; Resource?: unknown; Condition?: Record<string, Record<string, unknown>> };
+
+/** A synthesized template, as far as the local host reads it (resource types, and policy documents). */
+export interface DeployedTemplate {
+  Resources: Record<string, { Type: string; Properties?: { PolicyDocument?: { Statement?: TemplateStatement[] } } }>;
 }
 
 /** What CodeBuild's StartBuild.sync answers; the state machine keeps the build id and status. */
@@ -43,11 +51,11 @@ export class LocalDeployer implements TenantOutputsReader {
   constructor(private readonly options: LocalDeployerOptions) {}
 
   /** The handler of the state machine's CodeBuild task states. */
-  async runBuild(parameters: { ProjectName?: string; EnvironmentVariablesOverride?: { Name: string; Value: string }[] }): Promise<BuildResult> {
-    const env = Object.fromEntries((parameters.EnvironmentVariablesOverride ?? []).map((v) => [v.Name, v.Value]));
-    const action = RunnerAction.parse(env[RUNNER_ENV.action]);
-    const clusterId = env[RUNNER_ENV.clusterId];
-    const jobId = env[RUNNER_ENV.jobId];
+  async runBuild(parameters: StartBuildParameters): Promise<BuildResult> {
+    const env = new Map(parameters.EnvironmentVariablesOverride.map((v) => [v.Name, v.Value]));
+    const action = RunnerAction.parse(env.get(RUNNER_ENV.action));
+    const clusterId = env.get(RUNNER_ENV.clusterId);
+    const jobId = env.get(RUNNER_ENV.jobId);
     if (!clusterId || !jobId) throw new PermanentError(`The runner needs ${RUNNER_ENV.clusterId} and ${RUNNER_ENV.jobId}`);
     await this.slots(() => (action === 'deploy' ? this.deploy(clusterId, jobId) : this.destroy(clusterId, jobId)));
     const id = `local:${jobId}`;
@@ -61,10 +69,10 @@ export class LocalDeployer implements TenantOutputsReader {
   }
 
   /** The template of the cluster's last deploy: what is "deployed" locally. */
-  deployedTemplate(clusterId: string): { Resources: Record<string, any> } {
+  deployedTemplate(clusterId: string): DeployedTemplate {
     const file = join(this.clusterFolder(clusterId), 'template.json');
     if (!existsSync(file)) throw new TransientError(`${tenantStackName(clusterId)} has not been deployed locally`);
-    return JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8')) as DeployedTemplate;
   }
 
   private clusterFolder(clusterId: string): string {

@@ -27,7 +27,7 @@ export function loadOrCreateLocalProfiles(dataDir: string, adminPrincipal: strin
   const credentialsFile = join(dataDir, 'credentials');
   let profiles: Record<string, LocalIdentity>;
   if (existsSync(identitiesFile)) {
-    profiles = JSON.parse(readFileSync(identitiesFile, 'utf8'));
+    profiles = JSON.parse(readFileSync(identitiesFile, 'utf8')) as Record<string, LocalIdentity>;
   } else {
     const identity = (principalArn: string): LocalIdentity => ({
       accessKeyId: `AKIALOCAL${randomBytes(6).toString('hex').toUpperCase()}`.slice(0, 20),

@@ -16,14 +16,14 @@ export function startLocalProcess(dataDir: string, args: string[] = []): Promise
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const onData = () => {
       const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (!match) return;
-      child.stdout!.off('data', onData);
+      child.stdout.off('data', onData);
       resolve({
         url: match[1],
         process: child,
@@ -34,7 +34,7 @@ export function startLocalProcess(dataDir: string, args: string[] = []): Promise
         },
       });
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     void exited.then((code) => reject(new Error(`local control plane exited with ${code}:\n${output}`)));
   });
 }

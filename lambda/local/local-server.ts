@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ApiRequest, ApiResponse } from '../api/http';
 import { MAX_BODY_BYTES } from '../api/http';
 import { problemResponse } from '../api/router';
@@ -12,7 +12,9 @@ import { verifySigV4, type LocalIdentity } from './sigv4-verifier';
  * authorization does) and hands the rest to the same router the Lambdas use.
  */
 export function createLocalServer(identities: ReadonlyMap<string, LocalIdentity>, route: (request: ApiRequest) => Promise<ApiResponse>): Server {
-  return createServer(async (req, res) => {
+  return createServer((req, res) => void serve(req, res));
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
@@ -40,7 +42,7 @@ export function createLocalServer(identities: ReadonlyMap<string, LocalIdentity>
     }
     res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
     res.end(response.body);
-  });
+  }
 }
 
 /** The body as text, or undefined when it exceeds `limit` bytes. */

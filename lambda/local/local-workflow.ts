@@ -1,17 +1,18 @@
 import './promise-with-resolvers';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { ProvisioningJob } from '../../lib/contract/api';
+import { StartBuildParameters } from '../../lib/contract/workflow';
 import type { JobStarter } from '../core/job-starter';
 import { runStep, type WorkflowDependencies } from '../workflow/workflow-steps';
 import type { BuildResult } from './local-deployer';
 
-type TaskHandler = (input: any) => Promise<unknown>;
+type TaskHandler = (input: unknown) => Promise<unknown>;
 
 export interface LocalWorkflowOptions {
   /** The state machine's ASL, as synthesized for AWS (see workflow-definition.ts). */
   readonly definition: object;
   readonly deps: WorkflowDependencies;
-  readonly deployer: { runBuild(parameters: any): Promise<BuildResult> };
+  readonly deployer: { runBuild(parameters: StartBuildParameters): Promise<BuildResult> };
   /** Pause between retries, instead of the definition's backoff (tests keep it short). */
   readonly retryIntervalMs?: number;
   /** Lets a test stand between a state and its handler, e.g. to inject a failure. */
@@ -44,7 +45,7 @@ export class LocalWorkflow implements JobStarter {
     for (const [name, state] of Object.entries(states)) {
       if (state.Type !== 'Task') continue;
       const handler: TaskHandler = /codebuild/.test(state.Resource ?? '')
-        ? (parameters) => options.deployer.runBuild(parameters)
+        ? (parameters) => options.deployer.runBuild(StartBuildParameters.parse(parameters))
         : (invocation) => runStep(options.deps, invocation);
       this.handlers[name] = options.wrapTask ? options.wrapTask(name, handler) : handler;
       if (options.retryIntervalMs !== undefined) this.retryIntervals[name] = options.retryIntervalMs;

@@ -34,12 +34,21 @@ class DynamoError extends Error {
   }
 }
 
+/** What dynalite answers: an item operation's old or current item, or an error's type and message. */
+interface WireAnswer {
+  Attributes?: Item;
+  Item?: Item;
+  __type?: string;
+  message?: string;
+  Message?: string;
+}
+
 /** A raw JSON-protocol client for dynalite's port: the wire format needs no SDK marshalling. */
 export class DynaliteWire {
   private readonly agent = new Agent({ keepAlive: true });
   constructor(private readonly port: number) {}
 
-  call(operation: string, input: object): Promise<Record<string, any>> {
+  call(operation: string, input: object): Promise<WireAnswer> {
     const body = JSON.stringify(input);
     return new Promise((resolve, reject) => {
       const req = request(
@@ -62,7 +71,7 @@ export class DynaliteWire {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
-            const payload = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+            const payload = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as WireAnswer;
             if (res.statusCode === 200) resolve(payload);
             else reject(new DynamoError(String(payload.__type ?? '').split('#').pop() ?? 'Error', payload.message ?? payload.Message ?? 'request failed'));
           });

@@ -16,7 +16,8 @@ export function synthesizedWorkflowDefinition(config: PlatformConfig): object {
   try {
     const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new ControlPlaneStack(app, 'SiciControlPlane', { config });
-    return workflowDefinitionFromTemplate(app.synth().getStackByName(stack.stackName).template);
+    const template: object = app.synth().getStackByName(stack.stackName).template as object;
+    return workflowDefinitionFromTemplate(template);
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

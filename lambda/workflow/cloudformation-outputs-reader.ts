@@ -30,11 +30,12 @@ export class CloudFormationOutputsReader implements TenantOutputsReader {
     };
     const cloudFormation = new CloudFormationClient({ region: environment.region, credentials });
     const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: tenantStackName(spec.clusterId) }));
-    const outputs = Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
-    if (!outputs.QueryEndpoint) throw new PermanentError(`${tenantStackName(spec.clusterId)} has no QueryEndpoint output`);
+    const outputs = new Map((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+    const queryEndpoint = outputs.get('QueryEndpoint');
+    if (!queryEndpoint) throw new PermanentError(`${tenantStackName(spec.clusterId)} has no QueryEndpoint output`);
     const eks = new EKSClient({ region: environment.region, credentials });
     const { cluster } = await eks.send(new DescribeClusterCommand({ name: tenantClusterName(spec.clusterId) }));
     if (cluster?.status !== 'ACTIVE') throw new TransientError(`EKS cluster ${tenantClusterName(spec.clusterId)} is ${cluster?.status}`);
-    return { queryEndpoint: outputs.QueryEndpoint, vpcId: outputs.VpcId, eksClusterArn: cluster.arn ?? outputs.ClusterArn, starburstRoleArn: outputs.StarburstRoleArn };
+    return { queryEndpoint, vpcId: outputs.get('VpcId'), eksClusterArn: cluster.arn ?? outputs.get('ClusterArn'), starburstRoleArn: outputs.get('StarburstRoleArn') };
   }
 }

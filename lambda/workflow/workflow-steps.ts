@@ -211,8 +211,9 @@ function causeOf(error: ExecutionState['error']): string {
   if (!error) return 'unknown error';
   let cause = error.Cause ?? '';
   try {
-    const parsed = JSON.parse(cause);
-    cause = parsed.errorMessage ?? parsed.message ?? cause;
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown; message?: unknown } | null;
+    const message = parsed?.errorMessage ?? parsed?.message;
+    if (typeof message === 'string') cause = message;
   } catch {
     // a plain-text cause
   }

@@ -67,6 +67,13 @@ export const RUNNER_ENV = {
 export const RunnerAction = z.enum(['deploy', 'destroy']);
 export type RunnerAction = z.infer<typeof RunnerAction>;
 
+/** What the state machine's CodeBuild task states pass to `startBuild.sync` (the parts a runner reads). */
+export const StartBuildParameters = z.object({
+  ProjectName: z.string().optional(),
+  EnvironmentVariablesOverride: z.array(z.object({ Name: z.string(), Value: z.string() })).default([]),
+});
+export type StartBuildParameters = z.infer<typeof StartBuildParameters>;
+
 export const JobContext = z.object({
   jobId: JobId,
   clusterId: ClusterId,

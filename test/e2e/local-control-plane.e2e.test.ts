@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalProcess, type LocalProcess } from '../../lambda/local/local-process';
 import { SigV4Client } from '../../lambda/local/sigv4-client';
+import type { Answer } from '../support/api-harness';
+import type { Json } from '../support/template';
 
 /**
  * Starts the local control plane the way a user does (`npm start`'s command, in its own process)
@@ -36,7 +38,7 @@ async function startServer(): Promise<void> {
 
 async function sdkCall(profile: Profile, method: string, path: string, body?: unknown) {
   const response = await new SigV4Client(baseUrl, profile).fetch(method, path, body === undefined ? undefined : JSON.stringify(body));
-  return { status: response.status, headers: response.headers, json: (await response.json()) as any };
+  return { status: response.status, headers: response.headers, json: (await response.json()) as Answer['json'] };
 }
 
 beforeAll(async () => {
@@ -152,9 +154,10 @@ it('runs a cluster through the workflow: POST → ACTIVE with an event per step 
   const templateOfJob = async (jobId: string) => {
     const all = (await sdkCall(teamB, 'GET', `/clusters/${clusterId}/events?limit=100`)).json.items as { type: string; jobId?: string; message: string }[];
     const message = all.find((e) => e.type === 'STACK_SYNTHESIZED' && e.jobId === jobId)!.message;
-    return JSON.parse(readFileSync(/template kept at (\S+\.template\.json)/.exec(message)![1], 'utf8')) as { Resources: Record<string, any> };
+    const template: { Resources: Record<string, Json> } = JSON.parse(readFileSync(/template kept at (\S+\.template\.json)/.exec(message)![1], 'utf8'));
+    return template;
   };
-  const assumeStatements = (template: { Resources: Record<string, any> }) =>
+  const assumeStatements = (template: { Resources: Record<string, Json> }) =>
     Object.values(template.Resources)
       .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
       .flatMap((r) => r.Properties.PolicyDocument.Statement)

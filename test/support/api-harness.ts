@@ -1,4 +1,4 @@
-import { GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { loadPlatformConfig } from '../../lib/config/load-platform-config';
 import type { ProvisioningJob } from '../../lib/contract/api';
 import { ROUTES } from '../../lib/contract/routes';
@@ -24,6 +24,7 @@ export interface CallOptions {
 }
 
 export interface Answer extends ApiResponse {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers field by field; their documents are checked against the schemas by the route tests
   json: any;
 }
 
@@ -50,7 +51,6 @@ export class ApiHarness {
       region: 'us-east-1',
       credentials: LOCAL_DYNAMODB_CREDENTIALS,
     });
-    let harness: ApiHarness;
     const config = loadPlatformConfig('config/platform.json');
     const custom = options.jobStarter?.(tables, config);
     const deps: Dependencies = {
@@ -66,7 +66,7 @@ export class ApiHarness {
       now: () => new Date(),
       warn: () => undefined,
     };
-    harness = new ApiHarness(dynamodb, tables, createRouter(ROUTES, ALL_OPERATIONS, deps), deps);
+    const harness = new ApiHarness(dynamodb, tables, createRouter(ROUTES, ALL_OPERATIONS, deps), deps);
     return harness;
   }
 
@@ -99,11 +99,6 @@ export class ApiHarness {
     return answer.json;
   }
 
-  /** One stored item, by the key its store module builds (`clusterKey`, `datasourceKey`, ...). */
-  async item(key: StoredKey): Promise<Record<string, any> | undefined> {
-    return (await this.tables.doc.send(new GetCommand({ TableName: this.tables.stateTable, Key: key, ConsistentRead: true }))).Item;
-  }
-
   /**
    * Sets (and removes) attributes of a stored item directly: how tests put an entity in the state a
    * workflow would leave it in (e.g. a cluster ACTIVE with no job in flight) without running one.
@@ -131,9 +126,9 @@ export class ApiHarness {
   }
 
   /** Every item of a table (tests only: the API itself never scans). */
-  async items(table: 'state' | 'audit'): Promise<Record<string, any>[]> {
-    const items: Record<string, any>[] = [];
-    let start: Record<string, any> | undefined;
+  async items(table: 'state' | 'audit'): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
     do {
       const page = await this.tables.doc.send(
         new ScanCommand({ TableName: table === 'state' ? this.tables.stateTable : this.tables.auditTable, ExclusiveStartKey: start }),

@@ -1,4 +1,4 @@
-import { RUNNER_ENV } from '../../lib/contract/workflow';
+import { RUNNER_ENV, type StartBuildParameters } from '../../lib/contract/workflow';
 import type { BuildResult } from '../../lambda/local/local-deployer';
 import type { TenantOutputs, TenantOutputsReader } from '../../lambda/workflow/ports';
 
@@ -11,7 +11,7 @@ export class InstantRunner implements TenantOutputsReader {
   readonly builds: { action: string; clusterId: string; jobId: string }[] = [];
   private readonly deployed = new Set<string>();
 
-  async runBuild(parameters: { EnvironmentVariablesOverride: { Name: string; Value: string }[] }): Promise<BuildResult> {
+  async runBuild(parameters: StartBuildParameters): Promise<BuildResult> {
     const env = Object.fromEntries(parameters.EnvironmentVariablesOverride.map((v) => [v.Name, v.Value]));
     const build = { action: env[RUNNER_ENV.action], clusterId: env[RUNNER_ENV.clusterId], jobId: env[RUNNER_ENV.jobId] };
     this.builds.push(build);

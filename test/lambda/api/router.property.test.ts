@@ -43,13 +43,11 @@ function malformedRequest(route: RouteDefinition): fc.Arbitrary<Malformed> {
     // An unknown query parameter.
     fc.record({ k: unknownParam }).map(({ k }) => ({ route, path: validPath, query: { [k[0]]: [k[1]] }, headers: {}, body: undefined })),
     // Known query parameters with junk values, or repeated.
-    fc.record({ limit: junkString.filter((v) => !(Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 100)), status: junkString }).map(({ limit, status }) => ({
-      route,
-      path: validPath,
-      query: (route.query ? { limit: [limit], status: [status, status] } : { limit: [limit] }) as Record<string, string[]>,
-      headers: {},
-      body: undefined,
-    })),
+    fc.record({ limit: junkString.filter((v) => !(Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= 100)), status: junkString }).map(({ limit, status }) => {
+      const query: Record<string, string[]> = { limit: [limit] };
+      if (route.query) query.status = [status, status];
+      return { route, path: validPath, query, headers: {}, body: undefined };
+    }),
   ];
   if (route.params) {
     // A path parameter that cannot be an id.

@@ -88,7 +88,7 @@ describe('audit', () => {
       for (const call of calls) answers.push(await call());
       expect(answers.map((a) => a.status)).toEqual([202, 202, 403, 400, 403, 200]);
 
-      const records = (await auditor.items('audit')).sort((a, b) => a.time.localeCompare(b.time));
+      const records = (await auditor.items('audit')).sort((a, b) => String(a.time).localeCompare(String(b.time)));
       // 1 for registering the team + 5 mutating calls
       expect(records).toHaveLength(6);
       const byRequest = new Map(records.map((r) => [r.requestId, r]));

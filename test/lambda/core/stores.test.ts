@@ -1,5 +1,5 @@
 import type { Cluster, Datasource, Team } from '../../../lib/contract/api';
-import { allocateVpcCidr, getClusterRecord, holdClusterItem, putClusterItem, releaseClusterItem } from '../../../lambda/core/cluster-store';
+import { allocateVpcCidr, getClusterRecord, holdClusterItem, releaseClusterItem } from '../../../lambda/core/cluster-store';
 import { getDatasource, moveDatasource, putDatasourceItem, type DatasourceRecord } from '../../../lambda/core/datasource-store';
 import { listClusterEvents, recordEvent } from '../../../lambda/core/event-store';
 import { completeJobItems, createClusterItems, failJobItems, QUOTA_ITEM_INDEX } from '../../../lambda/core/job-lifecycle';
