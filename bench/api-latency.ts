@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalProcess } from '../lambda/local/local-process';
+import type { LocalIdentity } from '../lambda/local/sigv4-verifier';
 import { SigV4Client } from '../lambda/local/sigv4-client';
 
 export interface LatencyFigures {
@@ -26,7 +27,7 @@ export async function benchApiLatency(concurrency = 16, requestsPerClient = 60):
   // The API alone, as its Lambdas run in AWS: the workflow (here local synths) would share these 2 cores.
   const plane = await startLocalProcess(dataDir, ['--hold-jobs']);
   try {
-    const profiles = JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8'));
+    const profiles = JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8')) as Record<string, LocalIdentity>;
     const admin = new SigV4Client(plane.url, profiles['sici-admin']);
     const teamA = new SigV4Client(plane.url, profiles['sici-team-a']);
     const send = async (client: SigV4Client, method: string, path: string, body?: string) => {

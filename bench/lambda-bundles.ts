@@ -10,6 +10,12 @@ export interface BundleFigures {
   bytes: number;
 }
 
+/** What this benchmark reads of a synthesized resource. */
+interface SynthesizedResource {
+  Type: string;
+  Metadata?: { 'aws:asset:path'?: string };
+}
+
 /** Minified size of each Lambda bundle exactly as the control plane stack's synth produces it. */
 export function benchLambdaBundles(): BundleFigures[] {
   const outdir = mkdtempSync(join(tmpdir(), 'sici-bundles-'));
@@ -17,16 +23,16 @@ export function benchLambdaBundles(): BundleFigures[] {
     const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
     const stack = new ControlPlaneStack(app, 'SiciControlPlane', { config: loadPlatformConfig() });
     const assembly = app.synth();
-    const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, any> };
-    return Object.entries(template.Resources)
-      .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function' && resource.Metadata?.['aws:asset:path'])
-      .map(([logicalId, resource]) => {
-        const assetDir = join(outdir, resource.Metadata['aws:asset:path']);
-        const bytes = readdirSync(assetDir)
-          .filter((file) => file.endsWith('.js'))
-          .reduce((total, file) => total + statSync(join(assetDir, file)).size, 0);
-        return { functionId: logicalId, bytes };
-      });
+    const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, SynthesizedResource> };
+    return Object.entries(template.Resources).flatMap(([logicalId, resource]) => {
+      const assetPath = resource.Metadata?.['aws:asset:path'];
+      if (resource.Type !== 'AWS::Lambda::Function' || !assetPath) return [];
+      const assetDir = join(outdir, assetPath);
+      const bytes = readdirSync(assetDir)
+        .filter((file) => file.endsWith('.js'))
+        .reduce((total, file) => total + statSync(join(assetDir, file)).size, 0);
+      return [{ functionId: logicalId, bytes }];
+    });
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

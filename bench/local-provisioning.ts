@@ -1,7 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Cluster, JobAccepted, ProvisioningJob } from '../lib/contract/api';
 import { startLocalProcess } from '../lambda/local/local-process';
+import type { LocalIdentity } from '../lambda/local/sigv4-verifier';
 import { SigV4Client } from '../lambda/local/sigv4-client';
 
 export interface ProvisioningFigures {
@@ -19,35 +21,36 @@ export async function benchLocalProvisioning(): Promise<ProvisioningFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sici-bench-provisioning-'));
   const plane = await startLocalProcess(dataDir);
   try {
-    const profiles = JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8'));
+    const profiles = JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8')) as Record<string, LocalIdentity>;
     const client = new SigV4Client(plane.url, profiles['sici-team-a']);
-    const call = async (method: string, path: string, body?: object) => {
+    /** The response's JSON document, taken to be a `T` (the API's contract types). */
+    const call = async <T = unknown>(method: string, path: string, body?: object): Promise<T> => {
       const response = await client.fetch(method, path, body && JSON.stringify(body));
-      return (await response.json()) as any;
+      return (await response.json()) as T;
     };
     const until = async (clusterId: string, status: string) => {
       for (;;) {
-        const cluster = await call('GET', `/clusters/${clusterId}`);
+        const cluster = await call<Cluster>('GET', `/clusters/${clusterId}`);
         if (cluster.status === status) return;
         if (cluster.status === 'FAILED') throw new Error(`cluster ${clusterId} FAILED: ${JSON.stringify(await call('GET', `/clusters/${clusterId}/events?limit=50`))}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
     let started = performance.now();
-    const accepted = await call('POST', '/clusters', { environment: 'dev', tier: 'M' });
+    const accepted = await call<JobAccepted>('POST', '/clusters', { environment: 'dev', tier: 'M' });
     await until(accepted.cluster.clusterId, 'ACTIVE');
     const createToActiveMs = performance.now() - started;
     const clusterId = accepted.cluster.clusterId;
     const untilJob = async (jobId: string) => {
       for (;;) {
-        const job = await call('GET', `/jobs/${jobId}`);
+        const job = await call<ProvisioningJob>('GET', `/jobs/${jobId}`);
         if (job.status === 'SUCCEEDED') return;
         if (job.status === 'FAILED') throw new Error(`job ${jobId} FAILED: ${JSON.stringify(job.errorDetails)}`);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
     started = performance.now();
-    const added = await call('POST', `/clusters/${clusterId}/datasources`, {
+    const added = await call<JobAccepted>('POST', `/clusters/${clusterId}/datasources`, {
       type: 's3-iceberg',
       externalAccountId: '210987654321',
       bucketArn: 'arn:aws:s3:::bench-lake',
@@ -56,8 +59,9 @@ export async function benchLocalProvisioning(): Promise<ProvisioningFigures> {
     });
     await untilJob(added.jobId);
     const addDatasourceToActiveMs = performance.now() - started;
+    if (!added.datasource) throw new Error(`ADD_DATASOURCE job ${added.jobId} was accepted without its datasource`);
     started = performance.now();
-    const removed = await call('DELETE', `/clusters/${clusterId}/datasources/${added.datasource.datasourceId}`);
+    const removed = await call<JobAccepted>('DELETE', `/clusters/${clusterId}/datasources/${added.datasource.datasourceId}`);
     await untilJob(removed.jobId);
     const removeDatasourceToDeletedMs = performance.now() - started;
     started = performance.now();

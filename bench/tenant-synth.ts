@@ -18,7 +18,8 @@ export const BENCH_SPEC = join(ROOT, 'test/fixtures/tenant-m-two-datasources.jso
  * resource count. Each run builds a fresh App, so construct and validation work are all counted.
  */
 export async function benchTenantSynth(runs = 5): Promise<{ medianMs: number; resourceCount: number }> {
-  const context = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')).context ?? {};
+  const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> };
+  const context = cdkJson.context ?? {};
   const config = loadPlatformConfig(join(ROOT, 'config/platform.json'));
   const spec = loadTenantSpec(BENCH_SPEC);
   const times: number[] = [];
@@ -32,7 +33,8 @@ export async function benchTenantSynth(runs = 5): Promise<{ medianMs: number; re
       addComplianceChecks(app);
       const assembly = app.synth();
       times.push(performance.now() - started);
-      resourceCount = Object.keys(assembly.getStackByName(stack.stackName).template.Resources).length;
+      const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, unknown> };
+      resourceCount = Object.keys(template.Resources).length;
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

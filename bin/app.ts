@@ -11,11 +11,19 @@ import { TenantStack, tenantStackName } from '../lib/tenant/tenant-stack';
  * given a TenantSpec (`-c tenantSpec=FILE`), as the provisioning job's CodeBuild runner does.
  */
 const app = new App();
-const config = loadPlatformConfig(app.node.tryGetContext('platformConfig') ?? process.env.SICI_CONFIG);
+
+/** A context value of the app (`-c key=value`, always a string on the command line), if given. */
+function contextString(key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined || typeof value === 'string') return value;
+  throw new Error(`context ${key} must be a file name, not ${JSON.stringify(value)}`);
+}
+
+const config = loadPlatformConfig(contextString('platformConfig') ?? process.env.SICI_CONFIG);
 
 new ControlPlaneStack(app, 'SiciControlPlane', { config });
 
-const tenantSpecFile: string | undefined = app.node.tryGetContext('tenantSpec');
+const tenantSpecFile = contextString('tenantSpec');
 if (tenantSpecFile) {
   const spec = loadTenantSpec(tenantSpecFile);
   new TenantStack(app, tenantStackName(spec.clusterId), { spec, config });
