@@ -10,7 +10,7 @@ import { conflict, notFound, refusalProblem } from '../core/problems';
 import { transact, TransactionConflict } from '../core/tables';
 import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from '../core/transitions';
 import type { TeamCaller } from '../core/callers';
-import { commitWithAnswer } from './commit';
+import { commitWithAnswer } from './commit-with-answer';
 import type { Dependencies, OperationContext, OperationResult, Operations } from './operation';
 
 /** What the cluster routes share: the caller's team and a cluster id in the path. */

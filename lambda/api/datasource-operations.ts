@@ -13,7 +13,7 @@ import { newJob } from '../core/job-store';
 import { conflict, notFound, refusalProblem } from '../core/problems';
 import type { TransactionConflict } from '../core/tables';
 import { accepted, changedConcurrently, heldBy, ownCluster, startJob, type ClusterRequest } from './cluster-operations';
-import { commitWithAnswer } from './commit';
+import { commitWithAnswer } from './commit-with-answer';
 import type { Dependencies, OperationContext, OperationResult, Operations } from './operation';
 
 /** At most this many datasources are live on a cluster at a time (the TenantSpec's limit). */

@@ -9,7 +9,7 @@ import { getTeam } from '../core/team-store';
 import type { JobStarter } from '../core/job-starter';
 import { connectTables, type Tables } from '../core/tables';
 import type { Dependencies } from '../api/operation';
-import { ALL_OPERATIONS } from '../api/operations';
+import { ALL_OPERATIONS } from '../api/all-operations';
 import { createRouter } from '../api/router';
 import { startLocalDynamoDB, LOCAL_DYNAMODB_CREDENTIALS, type LocalDynamoDB } from './local-dynamodb';
 import { DEMO_TEAMS, loadOrCreateLocalProfiles, teamPrincipal, type LocalProfiles } from './local-identities';

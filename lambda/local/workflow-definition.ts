@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import type { PlatformConfig } from '../../lib/config/platform-config';
+// The one import of CDK code by runtime code: the local host runs the state machine it would deploy, so it synthesizes it.
 import { ControlPlaneStack } from '../../lib/control-plane/control-plane-stack';
 import { workflowDefinitionFromTemplate } from '../../lib/control-plane/workflow/definition-from-template';
 

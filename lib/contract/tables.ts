@@ -10,7 +10,11 @@
  *   TEAM#<teamId>       / TEAM               a team, its entitlements and cluster count   gsi1: TEAMS / TEAM#<teamId>
  *   PRINCIPAL#<arn>     / PRINCIPAL          which team an IAM principal belongs to
  *   IDEMPOTENCY#<scope>#<key> / IDEMPOTENCY  the first answer to a POST with that Idempotency-Key (expires by TTL)
+ *   CIDR#<environment>  / COUNTER            the environment's count of tenant VPC blocks handed out
  *   gsi2 on jobs in flight: PENDING or RUNNING / <startedAt>#<jobId>, for the reconciler
+ *
+ * Each entity's keys and expressions are built by its store module in lambda/core/ (cluster-store,
+ * job-store, team-store, datasource-store, event-store, idempotency, audit-log).
  *
  * Audit table: append-only, `pk` = the entity (e.g. `cluster/<id>`), `sk` = `<time>#<requestId>`.
  */

@@ -2,7 +2,7 @@ import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { loadPlatformConfig } from '../../lib/config/load-platform-config';
 import type { ProvisioningJob } from '../../lib/contract/api';
 import { ROUTES } from '../../lib/contract/routes';
-import { ALL_OPERATIONS } from '../../lambda/api/operations';
+import { ALL_OPERATIONS } from '../../lambda/api/all-operations';
 import { createRouter } from '../../lambda/api/router';
 import type { Dependencies } from '../../lambda/api/operation';
 import type { ApiResponse } from '../../lambda/api/http';
