@@ -4,7 +4,7 @@ import type { EngineConfig } from '../../lib/contract/platform-names';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import type { SpecLocation } from '../../lib/contract/workflow';
 import { nthTenantCidr } from './cidr-allocation';
-import { isConditionFailure, queryPage, statusIn, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
+import { queryPage, statusIn, updateIf, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
 import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from './transitions';
 
 /**
@@ -142,21 +142,13 @@ export async function allocateVpcCidr(tables: Tables, cluster: Pick<Cluster, 'cl
     }),
   );
   const candidate = nthTenantCidr(pool, (Attributes!.allocated as number) - 1);
-  try {
-    await tables.doc.send(
-      new UpdateCommand({
-        TableName: tables.stateTable,
-        Key: clusterKey(cluster.clusterId),
-        UpdateExpression: 'SET vpcCidr = :cidr',
-        ConditionExpression: 'attribute_not_exists(vpcCidr)',
-        ExpressionAttributeValues: { ':cidr': candidate },
-      }),
-    );
-    return candidate;
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    return (await getClusterRecord(tables, cluster.clusterId))!.vpcCidr!;
-  }
+  const kept = await updateIf(tables, {
+    Key: clusterKey(cluster.clusterId),
+    UpdateExpression: 'SET vpcCidr = :cidr',
+    ConditionExpression: 'attribute_not_exists(vpcCidr)',
+    ExpressionAttributeValues: { ':cidr': candidate },
+  });
+  return kept ? candidate : (await getClusterRecord(tables, cluster.clusterId))!.vpcCidr!;
 }
 
 /** Where the cluster's newest TenantSpec is; the engine pins are kept from the first spec on (until an upgrade moves them). */

@@ -1,8 +1,8 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Datasource, DatasourceStatus, ListDatasourcesQuery } from '../../lib/contract/api';
 import type { TenantDatasource } from '../../lib/contract/tenant-spec';
 import { clusterPartition } from './cluster-store';
-import { queryPage, statusIn, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
+import { queryAll, queryPage, statusIn, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
 import { datasourceStatusesLeadingTo } from './transitions';
 
 /** A cluster's datasources in the state table: `CLUSTER#<clusterId>` / `DATASOURCE#<datasourceId>` (see lib/contract/tables.ts). */
@@ -56,22 +56,12 @@ export function listDatasources(tables: Tables, clusterId: string, query: ListDa
 
 /** Every datasource of a cluster in the given statuses (a cluster has few: at most 20 are live at a time). */
 export async function datasourcesOfCluster(tables: Tables, clusterId: string, statuses: readonly DatasourceStatus[]): Promise<Datasource[]> {
-  const found: Datasource[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await tables.doc.send(
-      new QueryCommand({
-        TableName: tables.stateTable,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': clusterPartition(clusterId), ':prefix': SORT_PREFIX },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    found.push(...(page.Items ?? []).map(toDatasource).filter((ds) => statuses.includes(ds.status)));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return found;
+  const items = await queryAll(tables, {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': clusterPartition(clusterId), ':prefix': SORT_PREFIX },
+    ConsistentRead: true,
+  });
+  return items.map(toDatasource).filter((ds) => statuses.includes(ds.status));
 }
 
 /** The TenantSpec's view of a datasource: what the engine and the Starburst role are generated from. */

@@ -1,7 +1,7 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { ErrorDetails, OperationType, ProvisioningJob } from '../../lib/contract/api';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
-import { isConditionFailure, statusIn, withoutKeys, type Item, type Tables, type TransactItem } from './tables';
+import { queryAll, statusIn, updateIf, withoutKeys, type Item, type Tables, type TransactItem } from './tables';
 import { jobStatusesLeadingTo } from './transitions';
 
 /**
@@ -62,22 +62,13 @@ export async function getJob(tables: Tables, jobId: string): Promise<Provisionin
 /** Moves a job to RUNNING (and into the running partition); false when it had already left PENDING. */
 export async function markJobRunning(tables: Tables, job: ProvisioningJob): Promise<boolean> {
   const from = statusIn(jobStatusesLeadingTo('RUNNING'));
-  try {
-    await tables.doc.send(
-      new UpdateCommand({
-        TableName: tables.stateTable,
-        Key: jobKey(job.jobId),
-        UpdateExpression: 'SET #status = :running, #inFlight = :partition, #inFlightSort = :sort',
-        ConditionExpression: from.expression,
-        ExpressionAttributeNames: { '#status': 'status', '#inFlight': IN_FLIGHT_INDEX.partitionKey, '#inFlightSort': IN_FLIGHT_INDEX.sortKey },
-        ExpressionAttributeValues: { ':running': 'RUNNING', ':partition': JOBS_IN_FLIGHT.RUNNING, ':sort': inFlightSortKey(job), ...from.values },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  return updateIf(tables, {
+    Key: jobKey(job.jobId),
+    UpdateExpression: 'SET #status = :running, #inFlight = :partition, #inFlightSort = :sort',
+    ConditionExpression: from.expression,
+    ExpressionAttributeNames: { '#status': 'status', '#inFlight': IN_FLIGHT_INDEX.partitionKey, '#inFlightSort': IN_FLIGHT_INDEX.sortKey },
+    ExpressionAttributeValues: { ':running': 'RUNNING', ':partition': JOBS_IN_FLIGHT.RUNNING, ':sort': inFlightSortKey(job), ...from.values },
+  });
 }
 
 /** Ends a job (it leaves the jobs-in-flight index), only along an edge of the transition table. */
@@ -103,22 +94,12 @@ export function finishJobItem(
 
 /** The jobs of one partition of the jobs-in-flight index accepted before `before`, oldest first. */
 export async function jobsInFlightSince(tables: Tables, status: InFlightStatus, before: Date): Promise<ProvisioningJob[]> {
-  const jobs: ProvisioningJob[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await tables.doc.send(
-      new QueryCommand({
-        TableName: tables.stateTable,
-        IndexName: IN_FLIGHT_INDEX.name,
-        KeyConditionExpression: '#pk = :partition AND #sk < :before',
-        ExpressionAttributeNames: { '#pk': IN_FLIGHT_INDEX.partitionKey, '#sk': IN_FLIGHT_INDEX.sortKey },
-        // `~` sorts after every job id, so jobs accepted in the very millisecond of `before` are included.
-        ExpressionAttributeValues: { ':partition': JOBS_IN_FLIGHT[status], ':before': `${before.toISOString()}#~` },
-        ExclusiveStartKey: start,
-      }),
-    );
-    jobs.push(...(page.Items ?? []).map((item) => withoutKeys<ProvisioningJob>(item)));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return jobs;
+  const items = await queryAll(tables, {
+    IndexName: IN_FLIGHT_INDEX.name,
+    KeyConditionExpression: '#pk = :partition AND #sk < :before',
+    ExpressionAttributeNames: { '#pk': IN_FLIGHT_INDEX.partitionKey, '#sk': IN_FLIGHT_INDEX.sortKey },
+    // `~` sorts after every job id, so jobs accepted in the very millisecond of `before` are included.
+    ExpressionAttributeValues: { ':partition': JOBS_IN_FLIGHT[status], ':before': `${before.toISOString()}#~` },
+  });
+  return items.map((item) => withoutKeys<ProvisioningJob>(item));
 }

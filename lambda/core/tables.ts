@@ -1,5 +1,5 @@
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand, UpdateCommand, type QueryCommandInput, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { badRequest } from './problems';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 
@@ -41,8 +41,28 @@ export function statusIn(statuses: readonly string[]): { expression: string; val
   return { expression: `#status IN (${Object.keys(values).join(', ')})`, values };
 }
 
-/** Whether a write failed only because its condition did not hold. */
-export const isConditionFailure = (error: unknown): boolean => (error as Error)?.name === 'ConditionalCheckFailedException';
+/** A conditional update on its own: false when its condition does not hold (nothing was written). */
+export async function updateIf(tables: Tables, input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
+  try {
+    await tables.doc.send(new UpdateCommand({ ...input, TableName: tables.stateTable }));
+    return true;
+  } catch (error) {
+    if ((error as Error)?.name === 'ConditionalCheckFailedException') return false;
+    throw error;
+  }
+}
+
+/** Every item of a key-condition Query, over all its pages (for partitions known to be small). */
+export async function queryAll(tables: Tables, input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): Promise<Item[]> {
+  const items: Item[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await tables.doc.send(new QueryCommand({ ...input, TableName: tables.stateTable, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
 
 /** An item as the API shows it: without keys, index attributes and bookkeeping. */
 export function withoutKeys<T>(item: Item): T {
