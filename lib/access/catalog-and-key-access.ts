@@ -64,9 +64,9 @@ export const GLUE_WRITE_ACTIONS = [
 ] as const;
 
 /** SSE-KMS: S3 decrypts objects on GetObject (and on completing a multipart upload) with kms:Decrypt. */
-export const KEY_READ_ACTIONS = ['kms:Decrypt'] as const;
+const KEY_READ_ACTIONS = ['kms:Decrypt'] as const;
 /** S3 asks for a data key on PutObject and CreateMultipartUpload; it never calls kms:Encrypt. */
-export const KEY_WRITE_ACTIONS = ['kms:GenerateDataKey'] as const;
+const KEY_WRITE_ACTIONS = ['kms:GenerateDataKey'] as const;
 
 /** The S3 encryption context key of SSE-KMS: its value is the ARN of the object (or of the bucket, see below). */
 export const S3_ENCRYPTION_CONTEXT_KEY = 'kms:EncryptionContext:aws:s3:arn';
@@ -87,7 +87,7 @@ export function ownerKeysArn(access: OwnerAccess): string {
 }
 
 /** The `kms:ViaService` value of S3 in the datasource's region. */
-export function s3ViaService(region: string): string {
+function s3ViaService(region: string): string {
   return `s3.${region}.amazonaws.com`;
 }
 

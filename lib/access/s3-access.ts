@@ -43,19 +43,14 @@ export const READ_ACTIONS = ['s3:GetObject'] as const;
  * DeleteObject, plus AbortMultipartUpload, so that the engine can clean up an upload it gave up on
  * instead of leaving billed parts behind.
  */
-export const WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] as const;
+const WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'] as const;
 
 export function objectActions(accessMode: AccessMode): string[] {
   return accessMode === 'read-write' ? [...READ_ACTIONS, ...WRITE_ACTIONS] : [...READ_ACTIONS];
 }
 
-/** Validates with the TenantSpec schemas, failing with one line per problem. */
-export function parseS3Access(input: unknown, what = 'S3 access'): S3Access {
-  return parseAccessDocument(S3Access, input, what);
-}
-
 /** How access documents are named in their errors. */
-export const ACCESS_DOCUMENT_KIND = 'SICI access document';
+const ACCESS_DOCUMENT_KIND = 'SICI access document';
 
 export function parseAccessDocument<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
   return parseDocument(schema, input, { kind: ACCESS_DOCUMENT_KIND, source: what });

@@ -1,7 +1,8 @@
-import { App, Validations } from 'aws-cdk-lib';
+import { App, ValidationError, Validations } from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { lit } from './error-code';
 
 /**
  * The compliance checks every synth of the SICI app runs: cdk-nag's AwsSolutions, NIST 800-53 R5
@@ -24,15 +25,19 @@ export function addComplianceChecks(app: App): void {
  */
 export function acknowledgeFindings(scope: IConstruct, findings: Record<string, string>): void {
   Validations.of(scope).acknowledge(
-    ...Object.entries(findings).map(([rule, reason]) => ({ id: qualifiedRuleId(rule), reason })),
+    ...Object.entries(findings).map(([rule, reason]) => ({ id: qualifiedRuleId(rule, scope), reason })),
   );
 }
 
-function qualifiedRuleId(rule: string): string {
+function qualifiedRuleId(rule: string, scope: IConstruct): string {
   if (rule.startsWith('cfn-guard:')) return `cdk-validator-cfnguard::${rule.slice('cfn-guard:'.length)}`;
   const pack = rule.slice(0, rule.indexOf('-'));
   if (!['AwsSolutions', 'NIST.800.53.R5', 'HIPAA.Security'].includes(pack)) {
-    throw new Error(`Unknown compliance rule id "${rule}": expected AwsSolutions-*, NIST.800.53.R5-*, HIPAA.Security-* or cfn-guard:*`);
+    throw new ValidationError(
+      lit`UnknownComplianceRule`,
+      `Unknown compliance rule id "${rule}": expected AwsSolutions-*, NIST.800.53.R5-*, HIPAA.Security-* or cfn-guard:*`,
+      scope,
+    );
   }
   return `${pack}::${rule}`;
 }

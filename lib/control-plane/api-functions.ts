@@ -48,7 +48,7 @@ export const AUDITING_GROUPS: readonly RouteGroup[] = ROUTE_GROUPS.filter((group
 );
 
 /** Groups that start provisioning jobs (answers 202 with a job): they get the workflow, when there is one. */
-export const WORKFLOW_GROUPS: readonly RouteGroup[] = ['clusters'];
+const WORKFLOW_GROUPS: readonly RouteGroup[] = ['clusters'];
 
 export interface ApiFunctionsProps {
   /** The platform configuration, bundled into each function (esbuild `define`), validated at start. */
@@ -190,6 +190,6 @@ export class ApiFunctions extends Construct {
 }
 
 /** `clusters` → `Clusters`: construct ids of the groups. */
-export function pascalCase(name: string): string {
+function pascalCase(name: string): string {
   return name.replace(/(^|[-_])(\w)/g, (_, __, letter: string) => letter.toUpperCase());
 }

@@ -30,7 +30,7 @@ export interface ApiWebAclProps {
 }
 
 /** The AWS managed rule groups the web ACL evaluates, in order. */
-export const MANAGED_RULE_GROUPS = [
+const MANAGED_RULE_GROUPS = [
   'AWSManagedRulesAmazonIpReputationList',
   'AWSManagedRulesCommonRuleSet',
   'AWSManagedRulesKnownBadInputsRuleSet',

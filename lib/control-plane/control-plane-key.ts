@@ -4,7 +4,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 /** What the account (through IAM policies) may do to administer the key: everything but using it. */
-export const KEY_ADMINISTRATION_ACTIONS = [
+const KEY_ADMINISTRATION_ACTIONS = [
   'kms:CancelKeyDeletion',
   'kms:CreateAlias',
   'kms:CreateGrant',
@@ -32,7 +32,7 @@ export const KEY_ADMINISTRATION_ACTIONS = [
 ];
 
 /** The cryptographic operations of a symmetric encryption key, which IAM policies may grant. */
-export const KEY_USE_ACTIONS = [
+const KEY_USE_ACTIONS = [
   'kms:Encrypt',
   'kms:Decrypt',
   'kms:ReEncryptFrom',

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy } from 'aws-cdk-lib';
 import {
   AccessLogField,
   AccessLogFormat,
@@ -21,7 +21,7 @@ import { ROUTES, RouteDefinition, RouteGroup } from '../contract/routes';
 import { EXECUTION_LOG_GROUP_PREFIX } from './api-gateway-logging-role';
 
 /** Base of the `type` URI of every problem the API answers (the same base as the Lambdas' problems). */
-export const GATEWAY_PROBLEM_TYPE_BASE = 'https://sici.dev/problems/';
+const GATEWAY_PROBLEM_TYPE_BASE = 'https://sici.dev/problems/';
 
 export interface Throttle {
   /** Steady-state requests per second. */
@@ -126,8 +126,10 @@ export class ControlPlaneRestApi extends Construct {
       },
     });
 
-    // RestApi adds an output of its own; the stack outputs the URL once, as ApiUrl.
-    this.api.node.tryRemoveChild('Endpoint');
+    // RestApi always adds the URL as an output of its own (no prop turns it off); the stack outputs it once, as ApiUrl.
+    for (const output of this.api.node.children.filter((child) => child instanceof CfnOutput)) {
+      this.api.node.tryRemoveChild(output.node.id);
+    }
 
     // Execution logs: API Gateway would create this group itself, unencrypted and kept forever.
     this.executionLogGroup = new LogGroup(this, 'ExecutionLogs', {
@@ -210,7 +212,7 @@ export class ControlPlaneRestApi extends Construct {
 }
 
 /** One gateway response type and the problem it is answered with. */
-export interface GatewayProblem {
+interface GatewayProblem {
   readonly type: ResponseType;
   /** The status code; undefined for the DEFAULT_4XX/5XX catch-alls, whose status varies. */
   readonly status?: number;
@@ -224,7 +226,7 @@ export interface GatewayProblem {
 const unauthenticated = { slug: 'unauthenticated', title: 'Not authenticated' };
 
 /** The gateway errors SICI answers, with the slugs the Lambdas use for the same situations. */
-export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
+const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
   // Unsigned request, or a method/path that is not a route: API Gateway answers both alike.
   {
     type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
@@ -254,7 +256,7 @@ export const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
  * The body of a gateway problem. `$context.error.messageString` is the gateway's message as a
  * quoted, escaped JSON string, so the body stays valid JSON whatever the message says.
  */
-export function problemTemplate(problem: GatewayProblem): string {
+function problemTemplate(problem: GatewayProblem): string {
   const members = [
     `"type":"${GATEWAY_PROBLEM_TYPE_BASE}${problem.slug}"`,
     `"title":"${problem.title}"`,

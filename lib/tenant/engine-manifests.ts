@@ -18,7 +18,7 @@ export type KubernetesManifest = Record<string, unknown>;
 /** Name of the Ingress that the AWS Load Balancer Controller turns into the internal ALB. */
 export const QUERY_INGRESS_NAME = 'sici-query';
 /** TLS 1.3 and 1.2 only, forward secrecy only. */
-export const QUERY_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06';
+const QUERY_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06';
 
 /** The engine's namespace (Pod Security: baseline enforced, restricted reported) and its service account. */
 export function engineNamespaceManifests(): KubernetesManifest[] {

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack, ValidationError } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../compliance/compliance';
-import { PodIdentityRole } from './pod-identity';
+import { lit } from '../compliance/error-code';
+import { PodIdentityRole } from './pod-identity-role';
 
 export interface LoadBalancerControllerProps {
   readonly cluster: eks.Cluster;
@@ -41,7 +42,7 @@ export class LoadBalancerController extends Construct {
     const stack = Stack.of(this);
     const version = props.version ?? eks.AlbControllerVersion.V3_2_2;
 
-    const document = controllerPolicy(version.version);
+    const document = controllerPolicy(this, version.version);
     const policy = new iam.ManagedPolicy(this, 'Policy', {
       description: `AWS Load Balancer Controller ${version.version} of ${props.clusterName}`,
       document: iam.PolicyDocument.fromJson(document),
@@ -100,19 +101,28 @@ export class LoadBalancerController extends Construct {
   }
 }
 
+/** The parts of an IAM policy document read here. */
+interface PolicyJson {
+  readonly Statement: Array<{ Resource?: string | string[] }>;
+}
+
 /** The controller's IAM policy for a version, as aws-cdk-lib ships it for its own `albController` option. */
-function controllerPolicy(version: string): { Statement: Array<{ Resource?: string | string[] }> } {
+function controllerPolicy(scope: Construct, version: string): PolicyJson {
   const file = join(dirname(require.resolve('aws-cdk-lib/aws-eks-v2')), 'lib', 'addons', `alb-iam_policy-${version}.json`);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`aws-cdk-lib ships no IAM policy for AWS Load Balancer Controller ${version} (looked for ${file})`);
+    throw new ValidationError(
+      lit`NoLoadBalancerControllerPolicy`,
+      `aws-cdk-lib ships no IAM policy for AWS Load Balancer Controller ${version} (looked for ${file})`,
+      scope,
+    );
   }
-  return JSON.parse(text.replace(/arn:aws:/g, `arn:${Aws.PARTITION}:`));
+  return JSON.parse(text.replace(/arn:aws:/g, `arn:${Aws.PARTITION}:`)) as PolicyJson;
 }
 
-function wildcardResources(document: { Statement: Array<{ Resource?: string | string[] }> }): string[] {
+function wildcardResources(document: PolicyJson): string[] {
   const resources = document.Statement.flatMap((statement) => [statement.Resource ?? []].flat());
   return [...new Set(resources.filter((resource) => resource.includes('*')))];
 }

@@ -1,10 +1,11 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, ValidationError } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct, IDependable } from 'constructs';
+import { lit } from '../compliance/error-code';
 import type { TierConfig } from '../config/platform-config';
 import type { TenantSpec } from '../contract/tenant-spec';
 import { engineNamespaceManifests, ingestTokenSecretProviderClass, QUERY_INGRESS_NAME, queryIngressManifest } from './engine-manifests';
-import { ENGINE_NAMESPACE, engineRelease, EngineRelease } from './starburst-values';
+import { ENGINE_NAMESPACE, engineRelease, EngineRelease, nodeTooSmall } from './starburst-values';
 
 export interface StarburstReleaseProps {
   readonly cluster: eks.Cluster;
@@ -37,8 +38,12 @@ export class StarburstRelease extends Construct {
 
   constructor(scope: Construct, id: string, props: StarburstReleaseProps) {
     super(scope, id);
-    const { cluster, spec } = props;
-    this.release = engineRelease({ spec, tier: props.tier });
+    const { cluster, spec, tier } = props;
+    for (const [role, node] of [['coordinator', tier.coordinator], ['worker', tier.worker]] as const) {
+      const tooSmall = nodeTooSmall(node);
+      if (tooSmall) throw new ValidationError(lit`EngineNodeTooSmall`, `Tier ${spec.tier}, ${role} nodes: ${tooSmall}`, this);
+    }
+    this.release = engineRelease({ spec, tier });
 
     const namespace = cluster.addManifest('Namespace', ...engineNamespaceManifests());
     const secretProviderClass = cluster.addManifest(
@@ -74,10 +79,17 @@ export class StarburstRelease extends Construct {
     // Deleted before the chart and the controller, so that the controller removes the ALB.
     this.ingress.node.addDependency(this.chart, ...props.dependsOn);
 
-    this.loadBalancerHostname = cluster.getIngressLoadBalancerAddress(QUERY_INGRESS_NAME, {
-      namespace: ENGINE_NAMESPACE,
+    // What `cluster.getIngressLoadBalancerAddress` makes, made here so that it can wait for the ingress;
+    // in the cluster, with the same id, so that deployed stacks keep its logical id.
+    const loadBalancerAddress = new eks.KubernetesObjectValue(cluster, `${QUERY_INGRESS_NAME}LoadBalancerAddress`, {
+      cluster,
+      objectType: 'ingress',
+      objectName: QUERY_INGRESS_NAME,
+      objectNamespace: ENGINE_NAMESPACE,
+      jsonPath: '.status.loadBalancer.ingress[0].hostname',
       timeout: Duration.minutes(10),
     });
-    cluster.node.findChild(`${QUERY_INGRESS_NAME}LoadBalancerAddress`).node.addDependency(this.ingress);
+    loadBalancerAddress.node.addDependency(this.ingress);
+    this.loadBalancerHostname = loadBalancerAddress.value;
   }
 }

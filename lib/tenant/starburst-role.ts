@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { tenantAssumeBoundaryStatements, tenantAssumeStatements, tenantTagSessionStatements } from '../access/tenant-assume-policy';
 import { starburstRoleName, type TenantDatasource } from '../contract/tenant-spec';
 import { TENANT_READER_ROLE_NAME } from '../contract/workflow';
-import { PodIdentityRole } from './pod-identity';
+import { PodIdentityRole } from './pod-identity-role';
 import { ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './starburst-values';
 
 export interface StarburstRoleProps {

@@ -44,20 +44,34 @@ const HEAP_HEADROOM_SHARE = 0.3;
 const QUERY_MEMORY_SHARE = 0.5;
 
 /**
- * Sizes the pod that runs alone on a node of the given size. What is held back is the kubelet's
- * reservation (EKS sets about 255 MiB + 11 MiB per pod slot), the gap between nominal and usable
- * instance memory, and the DaemonSets every node runs (VPC CNI, kube-proxy, Pod Identity agent,
- * CloudWatch agent, Fluent Bit, Secrets Store CSI driver): 1.5 GiB plus 7.5% of the memory, and
- * 1 vCPU plus 25 millicores per vCPU.
+ * What a node leaves to the one engine pod it runs. Held back are the kubelet's reservation (EKS
+ * sets about 255 MiB + 11 MiB per pod slot), the gap between nominal and usable instance memory,
+ * and the DaemonSets every node runs (VPC CNI, kube-proxy, Pod Identity agent, CloudWatch agent,
+ * Fluent Bit, Secrets Store CSI driver): 1.5 GiB plus 7.5% of the memory, and 1 vCPU plus 25
+ * millicores per vCPU.
  */
-export function podSizing(node: { vcpu: number; memoryGiB: number }): PodSizing {
+function allocatable(node: { vcpu: number; memoryGiB: number }): { containerMemoryMiB: number; cpuMillis: number } {
   const nodeMemoryMiB = node.memoryGiB * MIB_PER_GIB;
   const reservedMiB = 1536 + 0.075 * nodeMemoryMiB;
-  const containerMemoryMiB = Math.floor((nodeMemoryMiB - reservedMiB) / 256) * 256;
-  const cpuMillis = node.vcpu * 1000 - (1000 + 25 * node.vcpu);
-  if (containerMemoryMiB < 2048 || cpuMillis < 1000) {
-    throw new Error(`A node of ${node.vcpu} vCPU and ${node.memoryGiB} GiB is too small for a Trino pod`);
-  }
+  return {
+    containerMemoryMiB: Math.floor((nodeMemoryMiB - reservedMiB) / 256) * 256,
+    cpuMillis: node.vcpu * 1000 - (1000 + 25 * node.vcpu),
+  };
+}
+
+/** Why a node of this size cannot run an engine pod; undefined when it can. */
+export function nodeTooSmall(node: { vcpu: number; memoryGiB: number }): string | undefined {
+  const { containerMemoryMiB, cpuMillis } = allocatable(node);
+  return containerMemoryMiB < 2048 || cpuMillis < 1000
+    ? `A node of ${node.vcpu} vCPU and ${node.memoryGiB} GiB is too small for a Trino pod`
+    : undefined;
+}
+
+/** Sizes the pod that runs alone on a node of the given size (see `allocatable`). */
+export function podSizing(node: { vcpu: number; memoryGiB: number }): PodSizing {
+  const tooSmall = nodeTooSmall(node);
+  if (tooSmall) throw new Error(tooSmall);
+  const { containerMemoryMiB, cpuMillis } = allocatable(node);
   const heapMiB = Math.floor(containerMemoryMiB * HEAP_SHARE);
   return {
     cpuMillis,

@@ -1,9 +1,11 @@
-import { CfnResource, Stack } from 'aws-cdk-lib';
+import { Stack, ValidationError } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../compliance/compliance';
+import { lit } from '../compliance/error-code';
+import { restrictDefaultSecurityGroupProvider } from './aws-cdk-lib-internals';
 
 export interface TenantNetworkProps {
   /** The VPC's IPv4 CIDR, a /16 to /24 network from the TenantSpec. */
@@ -55,7 +57,9 @@ export class TenantNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: TenantNetworkProps) {
     super(scope, id);
-    if (props.availabilityZones.length < 2) throw new Error('TenantNetwork needs at least two availability zones');
+    if (props.availabilityZones.length < 2) {
+      throw new ValidationError(lit`TooFewAvailabilityZones`, 'TenantNetwork needs at least two availability zones', this);
+    }
     this.isolated = props.natGateways === 0;
     const prefix = Number(props.cidr.split('/')[1]);
     const nodeSubnetType = this.isolated ? ec2.SubnetType.PRIVATE_ISOLATED : ec2.SubnetType.PRIVATE_WITH_EGRESS;
@@ -92,15 +96,12 @@ export class TenantNetwork extends Construct {
       });
     }
     // The custom resource behind restrictDefaultSecurityGroup logs to the tenant's log group, deleted with the stack.
-    const restrictDefaultSg = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
-    const handler = restrictDefaultSg?.node.tryFindChild('Handler') as CfnResource | undefined;
-    handler?.addPropertyOverride('LoggingConfig.LogGroup', props.functionLogGroup.logGroupName);
-    if (restrictDefaultSg) {
-      acknowledgeFindings(restrictDefaultSg, {
-        'cfn-guard:lambda_inside_vpc_check':
-          "aws-cdk-lib's singleton provider behind restrictDefaultSecurityGroup; it runs once per deployment and must reach the EC2 API before the VPC it changes has any route or endpoint",
-      });
-    }
+    const restrictDefaultSg = restrictDefaultSecurityGroupProvider(this.vpc);
+    restrictDefaultSg.handler.addPropertyOverride('LoggingConfig.LogGroup', props.functionLogGroup.logGroupName);
+    acknowledgeFindings(restrictDefaultSg.provider, {
+      'cfn-guard:lambda_inside_vpc_check':
+        "aws-cdk-lib's singleton provider behind restrictDefaultSecurityGroup; it runs once per deployment and must reach the EC2 API before the VPC it changes has any route or endpoint",
+    });
 
     this.vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3, subnets: [this.nodeSubnets] });
     // One security group for all interface endpoints: HTTPS from the VPC's own CIDR (a literal, not

@@ -1,13 +1,13 @@
-import { Annotations, CfnOutput, Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Fn, Stack, StackProps, ValidationError } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { PlatformConfig } from '../config/platform-config';
-import type { TenantSpec } from '../contract/tenant-spec';
+import { lit } from '../compliance/error-code';
+import type { EnvironmentConfig, PlatformConfig } from '../config/platform-config';
+import { mandatoryTags, tenantClusterName, tenantStackName, type TenantSpec } from '../contract/tenant-spec';
 import { IngestToken } from './ingest-token';
-import { tenantClusterName, tenantStackName } from '../contract/tenant-spec';
-import { applyTenantTags, mandatoryTags } from './mandatory-tags';
+import { applyTenantTags } from './tenant-tags';
 import { StarburstRelease } from './starburst-release';
 import { StarburstRole } from './starburst-role';
-import { TenantCluster } from './tenant-eks';
+import { TenantCluster } from './tenant-cluster';
 import { TenantKey } from './tenant-key';
 import { TenantLogging } from './tenant-logging';
 import { TenantNetwork } from './tenant-network';
@@ -19,14 +19,7 @@ export interface TenantStackProps extends Omit<StackProps, 'env' | 'stackName'> 
   readonly config: PlatformConfig;
 }
 
-export { tenantClusterName, tenantStackName };
-
-export class TenantStackError extends Error {
-  constructor(clusterId: string, problems: string[]) {
-    super(`TenantStack for ${clusterId} cannot be synthesized:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'TenantStackError';
-  }
-}
+export { tenantStackName };
 
 /**
  * One tenant's data plane: a dedicated VPC, a private EKS cluster sized by tier, the Starburst (or
@@ -46,20 +39,20 @@ export class TenantStack extends Stack {
   constructor(scope: Construct, id: string, props: TenantStackProps) {
     const { spec, config } = props;
     const environment = config.environments[spec.environment];
-    if (!environment) {
-      const configured = Object.keys(config.environments).join(', ') || 'none';
-      throw new TenantStackError(spec.clusterId, [
-        `environment "${spec.environment}" is not configured in the platform config (configured: ${configured})`,
-      ]);
-    }
-    validateAgainstConfig(spec, config, environment);
-
     super(scope, id, {
       ...props,
-      env: { account: environment.account, region: environment.region },
+      env: environment && { account: environment.account, region: environment.region },
       stackName: tenantStackName(spec.clusterId),
       description: `SICI data plane of cluster ${spec.clusterId} (team ${spec.teamId}, ${spec.environment}, tier ${spec.tier})`,
     });
+    const problems = specProblems(spec, config, environment);
+    if (problems.length > 0) {
+      throw new ValidationError(
+        lit`TenantSpecDoesNotFitPlatform`,
+        `TenantStack for ${spec.clusterId} cannot be synthesized:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+        this,
+      );
+    }
     this.spec = spec;
     const clusterName = tenantClusterName(spec.clusterId);
     const tier = config.tiers[spec.tier];
@@ -148,7 +141,12 @@ export class TenantStack extends Stack {
   }
 }
 
-function validateAgainstConfig(spec: TenantSpec, config: PlatformConfig, environment: { account: string; region: string }): void {
+/** What keeps a spec from being deployed with this platform config, one line each (none: it fits). */
+function specProblems(spec: TenantSpec, config: PlatformConfig, environment: EnvironmentConfig | undefined): string[] {
+  if (!environment) {
+    const configured = Object.keys(config.environments).join(', ') || 'none';
+    return [`environment "${spec.environment}" is not configured in the platform config (configured: ${configured})`];
+  }
   const problems: string[] = [];
   spec.datasources.forEach((ds, index) => {
     if (!config.approvedConnectors.includes(ds.type)) {
@@ -170,5 +168,5 @@ function validateAgainstConfig(spec: TenantSpec, config: PlatformConfig, environ
         `and region ${environment.region}, not ${certAccount}/${certRegion}`,
     );
   }
-  if (problems.length > 0) throw new TenantStackError(spec.clusterId, problems);
+  return problems;
 }

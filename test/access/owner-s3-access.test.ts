@@ -111,7 +111,7 @@ async function crossDatasourceAllows(self: OwnedDatasource, policies: Policies):
   }
   for (const request of requests) {
     evaluated++;
-    if ((await decide(request, policies)) === 'Allowed') allowed.push(`${request.action} ${request.resource} ${request.context?.['s3:prefix'] ?? ''}`);
+    if ((await decide(request, policies)) === 'Allowed') allowed.push(`${request.action} ${request.resource} ${[request.context?.['s3:prefix'] ?? ''].flat().join(',')}`);
   }
   return { evaluated, allowed };
 }

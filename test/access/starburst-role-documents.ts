@@ -1,11 +1,12 @@
-import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { PolicyDocument, PolicyStatement } from '../../lib/access/policy-document';
 import { awsPartition, starburstRoleArn, tenantClusterName, type TenantDatasource } from '../../lib/contract/tenant-spec';
 import { StarburstRole } from '../../lib/tenant/starburst-role';
+import { cdkApp } from '../support/cdk-app';
+import { TemplateJson, type Json } from '../support/template';
 
 /** The documents of a cluster's Starburst role as `StarburstRole` synthesizes them, tokens resolved. */
 export interface StarburstRoleDocuments {
@@ -23,9 +24,6 @@ export interface StarburstRoleInput {
   readonly datasources: TenantDatasource[];
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
 /**
  * Synthesizes the `StarburstRole` construct alone (a stack with an imported cluster, secret and key,
  * well under a second) and reads its role's trust policy, identity policy and permissions boundary
@@ -34,7 +32,7 @@ type Json = any;
 export function synthesizeStarburstRole(input: StarburstRoleInput): StarburstRoleDocuments {
   const { account, region } = input;
   const partition = awsPartition(region);
-  const stack = new Stack(new App(), 'StarburstRoleOnly', { env: { account, region } });
+  const stack = new Stack(cdkApp(), 'StarburstRoleOnly', { env: { account, region } });
   const clusterName = tenantClusterName(input.clusterId);
   new StarburstRole(stack, 'Starburst', {
     clusterId: input.clusterId,
@@ -48,16 +46,16 @@ export function synthesizeStarburstRole(input: StarburstRoleInput): StarburstRol
     ),
     ingestTokenKey: kms.Key.fromKeyArn(stack, 'Key', `arn:${partition}:kms:${region}:${account}:key/00000000-0000-0000-0000-000000000000`),
   });
-  const resources: Record<string, Json> = Template.fromStack(stack).toJSON().Resources;
+  const cfn = TemplateJson.fromStack(stack);
   const resolve = (value: Json): Json => resolveTokens(value, { partition, account, region });
-  const [role] = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role');
+  const [, role] = cfn.onlyOfType('AWS::IAM::Role');
   const [policyId] = role.Properties.ManagedPolicyArns.map((arn: Json) => arn.Ref);
   return {
     roleArn: starburstRoleArn(input.clusterId, { account, region }),
     roleName: role.Properties.RoleName,
     trust: resolve(role.Properties.AssumeRolePolicyDocument),
-    identity: resolve(resources[policyId].Properties.PolicyDocument.Statement),
-    boundary: resolve(resources[role.Properties.PermissionsBoundary.Ref].Properties.PolicyDocument.Statement),
+    identity: resolve(cfn.resources[policyId].Properties.PolicyDocument.Statement),
+    boundary: resolve(cfn.resources[role.Properties.PermissionsBoundary.Ref].Properties.PolicyDocument.Statement),
   };
 }
 

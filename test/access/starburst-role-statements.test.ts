@@ -1,7 +1,9 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { tenantAssumeBoundaryStatements, tenantAssumeStatements, tenantTagSessionStatements } from '../../lib/access/tenant-assume-policy';
-import { TenantStack, tenantStackName } from '../../lib/tenant/tenant-stack';
-import { fixtureSpec, newApp, platformConfig, type FixtureName } from '../tenant/helpers';
+import { tenantStackName } from '../../lib/contract/tenant-spec';
+import { TenantStack } from '../../lib/tenant/tenant-stack';
+import { cdkApp } from '../support/cdk-app';
+import { fixtureSpec, platformConfig, type FixtureName } from '../support/fixtures';
+import { TemplateJson, type Json } from '../support/template';
 
 /**
  * The tenant side in CDK renders the same generator the owner-side simulations are run against: the
@@ -10,18 +12,14 @@ import { fixtureSpec, newApp, platformConfig, type FixtureName } from '../tenant
  * generator's own tests; the tenant stack's tests cover the fixture without datasources.)
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
 function starburstPolicies(fixture: FixtureName) {
   const spec = fixtureSpec(fixture);
-  const app = newApp();
-  const stack = new TenantStack(app, tenantStackName(spec.clusterId), { spec, config: platformConfig() });
-  const json: Json = Template.fromStack(stack).toJSON();
-  const [role] = Object.entries<Json>(json.Resources).filter(([id, r]) => r.Type === 'AWS::IAM::Role' && id.startsWith('StarburstRole'));
+  const stack = new TenantStack(cdkApp(), tenantStackName(spec.clusterId), { spec, config: platformConfig() });
+  const cfn = TemplateJson.fromStack(stack);
+  const [role] = cfn.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
   const [policyId] = role[1].Properties.ManagedPolicyArns.map((arn: Json) => arn.Ref);
   const boundaryId = role[1].Properties.PermissionsBoundary.Ref;
-  const statementsOf = (id: string): Json[] => json.Resources[id].Properties.PolicyDocument.Statement;
+  const statementsOf = (id: string): Json[] => cfn.resources[id].Properties.PolicyDocument.Statement;
   const isAssume = (s: Json) => [s.Action].flat().some((a: string) => a.startsWith('sts:'));
   return { spec, policy: statementsOf(policyId).filter(isAssume), boundary: statementsOf(boundaryId).filter(isAssume) };
 }

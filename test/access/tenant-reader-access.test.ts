@@ -2,7 +2,7 @@ import { policyDocument, type PolicyStatement } from '../../lib/access/policy-do
 import { starburstRoleArn } from '../../lib/contract/tenant-spec';
 import { TENANT_READER_ROLE_NAME } from '../../lib/contract/workflow';
 import { tenantReaderRolePolicy } from '../../lib/control-plane/workflow/provisioning-workflow';
-import { platformConfig } from '../tenant/helpers';
+import { platformConfig } from '../support/fixtures';
 import { ALL_DATASOURCES, ENVIRONMENT_ACCOUNTS, TENANTS, type GeneratedTenant } from './generated-tenants';
 import { decide, tally, validation, type Request } from './simulate';
 import { synthesizeStarburstRole, type StarburstRoleDocuments } from './starburst-role-documents';

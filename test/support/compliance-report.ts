@@ -1,14 +1,28 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+/** The validation report a synth with compliance checks writes into its outdir (the parts tests read). */
+export interface ValidationReport {
+  readonly pluginReports: Array<{
+    readonly pluginName: string;
+    readonly violations: Array<{
+      readonly ruleName: string;
+      readonly description: string;
+      readonly severity: string;
+      readonly violatingConstructs: Array<{ readonly constructPath: string }>;
+    }>;
+  }>;
+}
+
+/** The outdir's validation report; undefined when the synth wrote none. */
+export function validationReport(outdir: string): ValidationReport | undefined {
+  const reportFile = path.join(outdir, 'validation-report.json');
+  return fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as ValidationReport) : undefined;
+}
+
 /** The findings of a failed compliance synth, one line each, read from the outdir's validation report. */
 export function complianceFindings(outdir: string): string[] {
-  const reportFile = path.join(outdir, 'validation-report.json');
-  if (!fs.existsSync(reportFile)) return [];
-  const report = JSON.parse(fs.readFileSync(reportFile, 'utf8')) as {
-    pluginReports: { pluginName: string; violations: { ruleName: string; description: string; violatingConstructs: { constructPath: string }[] }[] }[];
-  };
-  return report.pluginReports.flatMap((plugin) =>
+  return (validationReport(outdir)?.pluginReports ?? []).flatMap((plugin) =>
     plugin.violations.map((v) => `${plugin.pluginName}: ${v.ruleName}: ${v.description}\n    at ${v.violatingConstructs.map((c) => c.constructPath).join(', ')}`),
   );
 }

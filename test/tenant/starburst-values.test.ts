@@ -9,10 +9,12 @@ import {
   eventListenerProperties,
   HEAP_SHARE,
   jvmConfig,
+  nodeTooSmall,
   podSizing,
   renderProperties,
 } from '../../lib/tenant/starburst-values';
-import { fixtureSpec, platformConfig, TRINO_ENGINE } from './helpers';
+import { fixtureSpec, platformConfig, TRINO_ENGINE } from '../support/fixtures';
+import type { Json } from '../support/template';
 
 const config = platformConfig();
 const trinoEngine = TRINO_ENGINE;
@@ -34,8 +36,7 @@ function parseProperties(text: string): Record<string, string> {
   );
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Values = any;
+type Values = Json;
 
 describe('pod sizing', () => {
   test.each(TIERS.flatMap((tier) => (['coordinator', 'worker'] as const).map((role) => [tier, role] as const)))(
@@ -68,6 +69,14 @@ describe('pod sizing', () => {
 
   test('a node too small for a Trino pod is refused', () => {
     expect(() => podSizing({ vcpu: 1, memoryGiB: 2 })).toThrow(/too small/);
+  });
+
+  test('nodeTooSmall says why a node cannot hold a pod (memory or CPU), and nothing for every configured tier', () => {
+    expect(nodeTooSmall({ vcpu: 8, memoryGiB: 3 })).toBe('A node of 8 vCPU and 3 GiB is too small for a Trino pod');
+    expect(nodeTooSmall({ vcpu: 2, memoryGiB: 64 })).toBe('A node of 2 vCPU and 64 GiB is too small for a Trino pod');
+    for (const tier of TIERS) {
+      expect([tier, nodeTooSmall(config.tiers[tier].coordinator), nodeTooSmall(config.tiers[tier].worker)]).toEqual([tier, undefined, undefined]);
+    }
   });
 });
 

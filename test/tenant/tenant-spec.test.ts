@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DocumentError } from '../../lib/contract/documents';
 import { catalogName, loadTenantSpec, parseTenantSpec, TENANT_SPEC_KIND } from '../../lib/contract/tenant-spec';
-import { FIXTURES, readFixture } from './helpers';
+import { FIXTURES, readFixture } from '../support/fixtures';
 
 function problemsOf(document: unknown): string[] {
   try {

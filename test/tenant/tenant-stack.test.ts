@@ -1,60 +1,51 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { Errors, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { CloudAssembly, SynthesisMessageLevel } from 'aws-cdk-lib/cx-api';
 import { PlatformConfig } from '../../lib/config/platform-config';
-import { starburstRoleName, TenantSpec } from '../../lib/contract/tenant-spec';
+import { starburstRoleName, tenantStackName, TenantSpec } from '../../lib/contract/tenant-spec';
 import { amiTypeFor } from '../../lib/tenant/tenant-cluster';
-import { TenantStack, tenantStackName } from '../../lib/tenant/tenant-stack';
-import { FixtureName, fixtureSpec, newApp, platformConfig, TRINO_ENGINE } from './helpers';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { TenantNetwork } from '../../lib/tenant/tenant-network';
+import { TenantStack } from '../../lib/tenant/tenant-stack';
+import { cdkApp } from '../support/cdk-app';
+import { FixtureName, fixtureSpec, platformConfig, tenantInputs, TenantVariant, TRINO_ENGINE } from '../support/fixtures';
+import { Json, Match, Template, TemplateJson } from '../support/template';
 
 interface Synthesized {
   spec: TenantSpec;
   config: PlatformConfig;
   stack: TenantStack;
+  /** Assertions (`Template`) on the stack's template. */
   template: Template;
   json: Json;
+  /** Walkers over the same template. */
+  cfn: TemplateJson;
   assembly: CloudAssembly;
 }
 
 /** Synthesizes once per variant (each synth takes seconds); tests share the result. */
 const cache = new Map<string, Synthesized>();
-function synth(fixture: FixtureName, variant: { nat?: 0 | 1; trino?: boolean } = {}): Synthesized {
+function synth(fixture: FixtureName, variant: TenantVariant = {}): Synthesized {
   const key = `${fixture}/${variant.nat ?? 0}/${variant.trino ?? false}`;
   const cached = cache.get(key);
   if (cached) return cached;
-  const spec = fixtureSpec(fixture, (doc) => {
-    if (variant.trino) doc.engine = TRINO_ENGINE;
-  });
-  const config = platformConfig((c) => {
-    c.network.natGateways = variant.nat ?? 0;
-  });
-  const app = newApp();
+  const { spec, config } = tenantInputs(fixture, variant);
+  const app = cdkApp();
   const stack = new TenantStack(app, tenantStackName(spec.clusterId), { spec, config });
   const assembly = app.synth();
-  const template = Template.fromStack(stack);
-  const result = { spec, config, stack, template, json: template.toJSON(), assembly };
+  const cfn = TemplateJson.fromStack(stack);
+  const result = { spec, config, stack, template: cfn.template, json: cfn.json, cfn, assembly };
   cache.set(key, result);
   return result;
 }
 
-function resourcesOf(json: Json, type: string): Array<[string, Json]> {
-  return Object.entries<Json>(json.Resources).filter(([, r]) => r.Type === type);
-}
-
-/** Every IAM statement of the template: managed policies, inline policies and role trust policies. */
-function iamStatements(json: Json): Json[] {
-  const statements: Json[] = [];
-  for (const [, r] of Object.entries<Json>(json.Resources)) {
-    if (r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy') {
-      statements.push(...r.Properties.PolicyDocument.Statement);
-    }
-    if (r.Type === 'AWS::IAM::Role') {
-      for (const policy of r.Properties.Policies ?? []) statements.push(...policy.PolicyDocument.Statement);
-    }
+/** What `construct` throws (undefined if nothing). */
+function thrownBy(construct: () => unknown): unknown {
+  try {
+    construct();
+  } catch (error) {
+    return error;
   }
-  return statements;
+  return undefined;
 }
 
 const ALL_FIXTURES: FixtureName[] = ['S', 'M1', 'M2', 'L'];
@@ -85,9 +76,28 @@ describe('TenantStack identity and environment', () => {
     const config = platformConfig((c) => {
       delete c.environments.prod;
     });
-    expect(() => new TenantStack(newApp(), 'T', { spec, config })).toThrow(
+    expect(() => new TenantStack(cdkApp(), 'T', { spec, config })).toThrow(
       /c-l0000000000000d4 cannot be synthesized:\n {2}- environment "prod" is not configured in the platform config \(configured: dev, test\)/,
     );
+  });
+
+  test('a spec that does not fit the platform config is a ValidationError of the stack', () => {
+    const config = platformConfig((c) => delete c.environments.prod);
+    const error = thrownBy(() => new TenantStack(cdkApp(), 'T', { spec: fixtureSpec('L'), config }));
+    expect(Errors.isValidationError(error)).toBe(true);
+    expect(error).toMatchObject({ name: 'TenantSpecDoesNotFitPlatform', constructPath: 'T' });
+  });
+
+  test('a tier whose nodes cannot hold an engine pod is a ValidationError of the engine, naming tier and nodes', () => {
+    const config = platformConfig((c) => {
+      c.tiers.S.worker = { ...c.tiers.S.worker, vcpu: 2, memoryGiB: 4 };
+    });
+    const error = thrownBy(() => new TenantStack(cdkApp(), 'T', { spec: fixtureSpec('S'), config }));
+    expect(Errors.isValidationError(error)).toBe(true);
+    expect(error).toMatchObject({
+      message: 'Tier S, worker nodes: A node of 2 vCPU and 4 GiB is too small for a Trino pod',
+      constructPath: 'T/Engine',
+    });
   });
 
   test('unapproved connectors, unreachable regions and a foreign certificate fail at synth with field paths', () => {
@@ -99,12 +109,7 @@ describe('TenantStack identity and environment', () => {
       c.approvedConnectors = ['s3-iceberg'];
       c.network.natGateways = 0;
     });
-    let message = '';
-    try {
-      new TenantStack(newApp(), 'T', { spec, config });
-    } catch (error) {
-      message = (error as Error).message;
-    }
+    const message = (thrownBy(() => new TenantStack(cdkApp(), 'T', { spec, config })) as Error).message;
     expect(message).toMatch(/datasources\.0\.type: "s3-hive" is not an approved connector/);
     expect(message).toMatch(/datasources\.1\.region: eu-west-1 cannot be reached from a VPC without NAT in us-east-1/);
     expect(message).toMatch(/queryEndpoint\.certificateArn: the certificate must be in the environment's account 111111111111/);
@@ -114,8 +119,8 @@ describe('TenantStack identity and environment', () => {
     const warnings = (fixture: FixtureName, nat: 0 | 1) =>
       synth(fixture, { nat, trino: nat === 1 })
         .assembly.getStackByName(`TenantStack-${synth(fixture, { nat, trino: nat === 1 }).spec.clusterId}`)
-        .messages.filter((m) => m.level === 'warning')
-        .map((m) => String(m.entry.data));
+        .messages.filter((m) => m.level === SynthesisMessageLevel.WARNING)
+        .map((m) => m.entry.data as string);
     expect(warnings('M2', 0)).toEqual([expect.stringMatching(/^Without a NAT gateway the kubectl handler cannot reach https:\/\/harbor/)]);
     expect(warnings('L', 1)).toEqual([]);
   });
@@ -127,20 +132,20 @@ describe('TenantStack identity and environment', () => {
     const config = platformConfig((c) => {
       c.network.natGateways = 1;
     });
-    expect(() => new TenantStack(newApp(), 'T', { spec, config })).not.toThrow();
+    expect(() => new TenantStack(cdkApp(), 'T', { spec, config })).not.toThrow();
   });
 });
 
 describe('network', () => {
   test.each(ALL_FIXTURES)('%s: a dedicated VPC with the spec CIDR and node subnets in two AZs', (fixture) => {
-    const { spec, template, json } = synth(fixture);
+    const { spec, template, cfn } = synth(fixture);
     template.resourceCountIs('AWS::EC2::VPC', 1);
     template.hasResourceProperties('AWS::EC2::VPC', {
       CidrBlock: spec.vpcCidr,
       EnableDnsHostnames: true,
       EnableDnsSupport: true,
     });
-    const subnets = resourcesOf(json, 'AWS::EC2::Subnet').map(([, r]) => r.Properties);
+    const subnets = cfn.ofType('AWS::EC2::Subnet').map(([, r]) => r.Properties);
     expect(subnets).toHaveLength(2);
     const zones = subnets.map((s) => JSON.stringify(s.AvailabilityZone));
     expect(new Set(zones).size).toBe(2);
@@ -151,26 +156,37 @@ describe('network', () => {
     for (const subnet of subnets) expect(subnet.MapPublicIpOnLaunch).toBe(false);
   });
 
+  test('fewer than two availability zones is a ValidationError of the network', () => {
+    const stack = new Stack(cdkApp(), 'OneZone');
+    const logGroup = new logs.LogGroup(stack, 'Logs');
+    const error = thrownBy(
+      () =>
+        new TenantNetwork(stack, 'Network', { cidr: '10.0.0.0/16', natGateways: 0, availabilityZones: ['us-east-1a'], flowLogGroup: logGroup, functionLogGroup: logGroup }),
+    );
+    expect(Errors.isValidationError(error)).toBe(true);
+    expect(error).toMatchObject({ message: 'TenantNetwork needs at least two availability zones', constructPath: 'OneZone/Network' });
+  });
+
   test('without NAT: no NAT gateway, no internet gateway, no route to the internet', () => {
-    const { template, json } = synth('M2');
+    const { template, cfn } = synth('M2');
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     template.resourceCountIs('AWS::EC2::InternetGateway', 0);
-    for (const [, route] of resourcesOf(json, 'AWS::EC2::Route')) {
+    for (const [, route] of cfn.ofType('AWS::EC2::Route')) {
       expect(route.Properties.DestinationCidrBlock).not.toBe('0.0.0.0/0');
     }
   });
 
   test('with natGateways 1: exactly one NAT gateway, and node subnets route to it', () => {
-    const { template, json } = synth('L', { nat: 1, trino: true });
+    const { template, cfn } = synth('L', { nat: 1, trino: true });
     template.resourceCountIs('AWS::EC2::NatGateway', 1);
-    const natRoutes = resourcesOf(json, 'AWS::EC2::Route').filter(([, r]) => r.Properties.NatGatewayId);
+    const natRoutes = cfn.ofType('AWS::EC2::Route').filter(([, r]) => r.Properties.NatGatewayId);
     expect(natRoutes).toHaveLength(2);
     for (const [, route] of natRoutes) expect(route.Properties.DestinationCidrBlock).toBe('0.0.0.0/0');
-    for (const [, subnet] of resourcesOf(json, 'AWS::EC2::Subnet')) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
+    for (const [, subnet] of cfn.ofType('AWS::EC2::Subnet')) expect(subnet.Properties.MapPublicIpOnLaunch).toBe(false);
   });
 
-  function endpointServices(json: Json): string[] {
-    return resourcesOf(json, 'AWS::EC2::VPCEndpoint').map(([, r]) => {
+  function endpointServices(cfn: TemplateJson): string[] {
+    return cfn.ofType('AWS::EC2::VPCEndpoint').map(([, r]) => {
       const name = r.Properties.ServiceName;
       if (typeof name === 'string') return name;
       return (name['Fn::Join'][1] as Json[]).map((part) => (part?.Ref === 'AWS::Region' ? 'us-east-1' : part)).join('');
@@ -178,27 +194,27 @@ describe('network', () => {
   }
 
   test('VPC endpoints: S3 gateway, and every interface endpoint an isolated cluster needs', () => {
-    const { json } = synth('M2');
-    const services = endpointServices(json);
+    const { cfn } = synth('M2');
+    const services = endpointServices(cfn);
     for (const service of ['s3', 'ecr.api', 'ecr.dkr', 'sts', 'logs', 'eks', 'eks-auth', 'ec2', 'elasticloadbalancing', 'monitoring', 'secretsmanager', 'glue', 'lambda']) {
       expect(services).toContainEqual(expect.stringMatching(new RegExp(`^com\\.amazonaws\\.us-east-1\\.${service.replace('.', '\\.')}$`)));
     }
-    const gateway = resourcesOf(json, 'AWS::EC2::VPCEndpoint').filter(([, r]) => r.Properties.VpcEndpointType === 'Gateway');
+    const gateway = cfn.ofType('AWS::EC2::VPCEndpoint').filter(([, r]) => r.Properties.VpcEndpointType === 'Gateway');
     expect(gateway).toHaveLength(1);
   });
 
   test('with NAT, the core interface endpoints remain', () => {
-    const services = endpointServices(synth('L', { nat: 1, trino: true }).json);
+    const services = endpointServices(synth('L', { nat: 1, trino: true }).cfn);
     expect(services.sort()).toEqual(
       ['s3', 'ecr.api', 'ecr.dkr', 'sts', 'logs'].map((s) => `com.amazonaws.us-east-1.${s}`).sort(),
     );
   });
 
   test.each([['M2'], ['L']] as const)('%s: no security group admits 0.0.0.0/0 or ::/0, and the default group is emptied', (fixture) => {
-    const { json, template } = synth(fixture, fixture === 'L' ? { nat: 1, trino: true } : {});
+    const { template, cfn } = synth(fixture, fixture === 'L' ? { nat: 1, trino: true } : {});
     const ingress = [
-      ...resourcesOf(json, 'AWS::EC2::SecurityGroup').flatMap(([, r]) => r.Properties.SecurityGroupIngress ?? []),
-      ...resourcesOf(json, 'AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties),
+      ...cfn.ofType('AWS::EC2::SecurityGroup').flatMap(([, r]) => r.Properties.SecurityGroupIngress ?? []),
+      ...cfn.ofType('AWS::EC2::SecurityGroupIngress').map(([, r]) => r.Properties),
     ];
     expect(ingress.length).toBeGreaterThan(0);
     for (const rule of ingress) {
@@ -219,8 +235,8 @@ describe('network', () => {
   });
 
   test('flow logs of all traffic go to a KMS-encrypted log group', () => {
-    const { json, template } = synth('M2');
-    const [[, flowLog]] = resourcesOf(json, 'AWS::EC2::FlowLog');
+    const { json, template, cfn } = synth('M2');
+    const [[, flowLog]] = cfn.ofType('AWS::EC2::FlowLog');
     expect(flowLog.Properties).toMatchObject({ TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', ResourceType: 'VPC' });
     const logGroupRef = flowLog.Properties.LogGroupName.Ref;
     expect(json.Resources[logGroupRef].Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
@@ -247,12 +263,12 @@ describe('EKS cluster', () => {
   });
 
   test('access entries: exactly the deployer (kubectl handler) and the platform break-glass role, as cluster admins', () => {
-    const { config, json } = synth('M2');
-    const entries = resourcesOf(json, 'AWS::EKS::AccessEntry').map(([, r]) => r.Properties);
+    const { config, cfn } = synth('M2');
+    const entries = cfn.ofType('AWS::EKS::AccessEntry').map(([, r]) => r.Properties);
     expect(entries).toHaveLength(2);
     const principals = entries.map((e) => e.PrincipalArn);
     expect(principals).toContainEqual(config.access.breakGlassRoleArn);
-    const [[deployerId]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('EksDeployerRole'));
+    const [[deployerId]] = cfn.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('EksDeployerRole'));
     expect(principals).toContainEqual({ 'Fn::GetAtt': [deployerId, 'Arn'] });
     for (const entry of entries) {
       expect(entry.AccessPolicies).toEqual([
@@ -263,7 +279,7 @@ describe('EKS cluster', () => {
       ]);
     }
     // The deployer is the role the kubectl handler runs as.
-    const handler = resourcesOf(json, 'AWS::Lambda::Function').find(([id]) => id.startsWith('EksClusterKubectlProviderHandler'))!;
+    const handler = cfn.ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('EksClusterKubectlProviderHandler'))!;
     expect(handler[1].Properties.Role).toEqual({ 'Fn::GetAtt': [deployerId, 'Arn'] });
     expect(handler[1].Properties.VpcConfig.SubnetIds).toHaveLength(2);
   });
@@ -273,9 +289,9 @@ describe('EKS cluster', () => {
     ['M1', 'M'],
     ['L', 'L'],
   ] as const)('fixture %s: node groups sized by tier %s', (fixture, tierName) => {
-    const { json, config } = synth(fixture);
+    const { config, cfn } = synth(fixture);
     const tier = config.tiers[tierName];
-    const groups = resourcesOf(json, 'AWS::EKS::Nodegroup').map(([, r]) => r.Properties);
+    const groups = cfn.ofType('AWS::EKS::Nodegroup').map(([, r]) => r.Properties);
     expect(groups).toHaveLength(2);
     const coordinator = groups.find((g) => g.Labels['sici.io/node-role'] === 'coordinator');
     const workers = groups.find((g) => g.Labels['sici.io/node-role'] === 'worker');
@@ -301,11 +317,13 @@ describe('EKS cluster', () => {
     expect(amiTypeFor('r7g.4xlarge')).toBe('AL2023_ARM_64_STANDARD');
     expect(amiTypeFor('c7gn.xlarge')).toBe('AL2023_ARM_64_STANDARD');
     expect(amiTypeFor('m8gd.large')).toBe('AL2023_ARM_64_STANDARD');
+    expect(amiTypeFor('g5g.xlarge')).toBe('AL2023_ARM_64_STANDARD');
+    expect(amiTypeFor('g5.xlarge')).toBe('AL2023_x86_64_STANDARD');
   });
 
   test('launch template: IMDSv2 only, one hop, no SSH key, encrypted root volume, detailed monitoring', () => {
-    const { json } = synth('M2');
-    const [[, template]] = resourcesOf(json, 'AWS::EC2::LaunchTemplate');
+    const { cfn } = synth('M2');
+    const [[, template]] = cfn.ofType('AWS::EC2::LaunchTemplate');
     const data = template.Properties.LaunchTemplateData;
     expect(data.MetadataOptions.HttpTokens).toBe('required');
     expect(data.MetadataOptions.HttpPutResponseHopLimit).toBeLessThanOrEqual(2);
@@ -318,22 +336,22 @@ describe('EKS cluster', () => {
   });
 
   test('node role: join the cluster and pull images only; the CNI gets its permissions through Pod Identity', () => {
-    const { json } = synth('M2');
-    const [[, nodeRole]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('EksNodeRole'));
+    const { cfn } = synth('M2');
+    const [[, nodeRole]] = cfn.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('EksNodeRole'));
     const policies = nodeRole.Properties.ManagedPolicyArns.map((arn: Json) => arn['Fn::Join'][1].at(-1));
     expect(policies.sort()).toEqual([':iam::aws:policy/AmazonEC2ContainerRegistryPullOnly', ':iam::aws:policy/AmazonEKSWorkerNodePolicy']);
     expect(nodeRole.Properties.Policies).toBeUndefined();
-    const [[, cni]] = resourcesOf(json, 'AWS::EKS::Addon').filter(([, r]) => r.Properties.AddonName === 'vpc-cni');
+    const [[, cni]] = cfn.ofType('AWS::EKS::Addon').filter(([, r]) => r.Properties.AddonName === 'vpc-cni');
     expect(cni.Properties.PodIdentityAssociations).toEqual([{ ServiceAccount: 'aws-node', RoleArn: expect.anything() }]);
   });
 
   test('EKS add-ons: networking before the nodes; DNS, Container Insights and the CSI driver after them', () => {
-    const { json } = synth('M2');
-    const addons = Object.fromEntries(resourcesOf(json, 'AWS::EKS::Addon').map(([id, r]) => [r.Properties.AddonName, { id, ...r }]));
+    const { cfn } = synth('M2');
+    const addons = Object.fromEntries(cfn.ofType('AWS::EKS::Addon').map(([id, r]) => [r.Properties.AddonName, { id, ...r }]));
     expect(Object.keys(addons).sort()).toEqual(
       ['amazon-cloudwatch-observability', 'aws-secrets-store-csi-driver-provider', 'coredns', 'eks-pod-identity-agent', 'kube-proxy', 'vpc-cni'].sort(),
     );
-    const nodegroups = resourcesOf(json, 'AWS::EKS::Nodegroup');
+    const nodegroups = cfn.ofType('AWS::EKS::Nodegroup');
     for (const [, group] of nodegroups) {
       for (const before of ['eks-pod-identity-agent', 'vpc-cni', 'kube-proxy']) expect(group.DependsOn).toContain(addons[before].id);
     }
@@ -351,8 +369,8 @@ describe('EKS cluster', () => {
 
 describe('IAM', () => {
   test.each(ALL_FIXTURES)('%s: the Starburst role has exactly one AssumeRole statement per datasource, each with its ExternalId', (fixture) => {
-    const { spec, json } = synth(fixture);
-    const [[roleId, role]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
+    const { spec, json, cfn } = synth(fixture);
+    const [[roleId, role]] = cfn.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
     expect(role.Properties.Policies).toBeUndefined();
     const attached = role.Properties.ManagedPolicyArns.map((arn: Json) => arn.Ref);
     expect(attached).toHaveLength(1);
@@ -376,15 +394,15 @@ describe('IAM', () => {
   });
 
   test.each(ALL_FIXTURES)('%s: the Starburst role has the fixed name of its cluster (the owners\' trust policies name it before the first deploy)', (fixture) => {
-    const { spec, json } = synth(fixture);
-    const [[, role]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
+    const { spec, cfn } = synth(fixture);
+    const [[, role]] = cfn.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
     expect(role.Properties.RoleName).toBe(starburstRoleName(spec.clusterId));
     expect(role.Properties.RoleName).toBe(`sici-${spec.clusterId}-starburst`);
   });
 
   test.each(ALL_FIXTURES)('%s: the Starburst role sits under a permissions boundary created in the stack', (fixture) => {
-    const { spec, json } = synth(fixture);
-    const [[, role]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
+    const { spec, json, cfn } = synth(fixture);
+    const [[, role]] = cfn.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
     const boundaryId = role.Properties.PermissionsBoundary.Ref;
     const boundary = json.Resources[boundaryId];
     expect(boundary.Type).toBe('AWS::IAM::ManagedPolicy');
@@ -395,8 +413,8 @@ describe('IAM', () => {
   });
 
   test('the Starburst role trusts EKS Pod Identity for starburst/starburst of this cluster only, and the tenant reader of this account (no session tags)', () => {
-    const { spec, json, template } = synth('M2');
-    const [[roleId, role]] = resourcesOf(json, 'AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
+    const { spec, template, cfn } = synth('M2');
+    const [[roleId, role]] = cfn.ofType('AWS::IAM::Role').filter(([id]) => id.startsWith('StarburstRole'));
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       {
         Effect: 'Allow',
@@ -426,8 +444,8 @@ describe('IAM', () => {
   });
 
   test.each([['M2'], ['L']] as const)('%s: no IAM statement anywhere in the stack allows a wildcard action', (fixture) => {
-    const { json } = synth(fixture, fixture === 'L' ? { nat: 1, trino: true } : {});
-    const statements = iamStatements(json);
+    const { cfn } = synth(fixture, fixture === 'L' ? { nat: 1, trino: true } : {});
+    const statements = cfn.identityStatements();
     expect(statements.length).toBeGreaterThan(20);
     for (const statement of statements) {
       for (const action of [statement.Action ?? []].flat()) expect(action).not.toMatch(/\*/);
@@ -437,16 +455,16 @@ describe('IAM', () => {
 });
 
 describe('engine release', () => {
-  function chartOf(json: Json, chart: string): Json {
-    const charts = resourcesOf(json, 'Custom::AWSCDK-EKS-HelmChart').map(([, r]) => r.Properties);
+  function chartOf(cfn: TemplateJson, chart: string): Json {
+    const charts = cfn.ofType('Custom::AWSCDK-EKS-HelmChart').map(([, r]) => r.Properties);
     const found = charts.find((c) => c.Chart === chart);
     expect(found).toBeDefined();
     return found;
   }
 
   test.each(ALL_FIXTURES)('%s: Starburst chart at the pinned version, image pinned by digest', (fixture) => {
-    const { spec, json } = synth(fixture);
-    const chart = chartOf(json, spec.engine.chart.name);
+    const { spec, cfn } = synth(fixture);
+    const chart = chartOf(cfn, spec.engine.chart.name);
     expect(chart).toMatchObject({
       Repository: spec.engine.chart.repository,
       Version: spec.engine.chart.version,
@@ -461,8 +479,8 @@ describe('engine release', () => {
   });
 
   test('Trino chart when the spec pins the trino engine', () => {
-    const { json } = synth('L', { nat: 1, trino: true });
-    const chart = chartOf(json, 'trino');
+    const { cfn } = synth('L', { nat: 1, trino: true });
+    const chart = chartOf(cfn, 'trino');
     expect(chart).toMatchObject({ Repository: 'https://trinodb.github.io/charts', Version: '1.41.0', Release: 'trino' });
     const values = JSON.parse(chart.Values);
     expect(values.image).toMatchObject({ repository: TRINO_ENGINE.image.repository, digest: TRINO_ENGINE.image.digest });
@@ -470,24 +488,24 @@ describe('engine release', () => {
   });
 
   test('the ingest token is generated by Secrets Manager and reaches the pods only by reference', () => {
-    const { spec, json, template } = synth('M2');
+    const { spec, template, cfn } = synth('M2');
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       Name: spec.ingest.tokenSecretName,
       GenerateSecretString: Match.objectLike({ PasswordLength: 64 }),
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^SecretsKey'), 'Arn'] },
     });
-    const manifests = resourcesOf(json, 'Custom::AWSCDK-EKS-KubernetesResource').map(([, r]) => JSON.parse(r.Properties.Manifest));
+    const manifests = cfn.ofType('Custom::AWSCDK-EKS-KubernetesResource').map(([, r]) => JSON.parse(r.Properties.Manifest));
     const spc = manifests.flat().find((m: Json) => m.kind === 'SecretProviderClass');
     expect(JSON.parse(spc.spec.parameters.objects)[0].objectName).toBe(spec.ingest.tokenSecretName);
-    const values = JSON.parse(chartOf(json, spec.engine.chart.name).Values);
+    const values = JSON.parse(chartOf(cfn, spec.engine.chart.name).Values);
     expect(values.coordinator.etcFiles.properties['event-listener.properties']).toContain(
       'http-event-listener.connect-http-headers=Authorization:Bearer ${ENV:SICI_INGEST_TOKEN}',
     );
   });
 
   test('the query endpoint is an internal ALB with the spec certificate and the configured client CIDRs', () => {
-    const { spec, config, json } = synth('M2');
-    const manifests = resourcesOf(json, 'Custom::AWSCDK-EKS-KubernetesResource').map(([, r]) => JSON.parse(r.Properties.Manifest));
+    const { spec, config, cfn } = synth('M2');
+    const manifests = cfn.ofType('Custom::AWSCDK-EKS-KubernetesResource').map(([, r]) => JSON.parse(r.Properties.Manifest));
     const ingress = manifests.flat().find((m: Json) => m.kind === 'Ingress');
     expect(ingress.metadata.annotations).toMatchObject({
       'alb.ingress.kubernetes.io/scheme': 'internal',
@@ -499,21 +517,21 @@ describe('engine release', () => {
   });
 
   test('the engine release waits for the nodes, add-ons, load balancer controller and its Pod Identity association', () => {
-    const { json } = synth('M2');
-    const [[, chart]] = resourcesOf(json, 'Custom::AWSCDK-EKS-HelmChart').filter(([, r]) => r.Properties.Chart === 'starburst-enterprise');
-    const dependsOn: string[] = chart.DependsOn;
-    const idsOf = (type: string) => resourcesOf(json, type).map(([id]) => id);
+    const { cfn } = synth('M2');
+    const [[, chart]] = cfn.ofType('Custom::AWSCDK-EKS-HelmChart').filter(([, r]) => r.Properties.Chart === 'starburst-enterprise');
+    const dependsOn = chart.DependsOn ?? [];
+    const idsOf = (type: string) => cfn.ofType(type).map(([id]) => id);
     for (const id of idsOf('AWS::EKS::Nodegroup')) expect(dependsOn).toContain(id);
     for (const id of idsOf('AWS::EKS::PodIdentityAssociation')) expect(dependsOn).toContain(id);
-    const controller = resourcesOf(json, 'Custom::AWSCDK-EKS-HelmChart').find(([, r]) => r.Properties.Chart === 'aws-load-balancer-controller')!;
+    const controller = cfn.ofType('Custom::AWSCDK-EKS-HelmChart').find(([, r]) => r.Properties.Chart === 'aws-load-balancer-controller')!;
     expect(dependsOn).toContain(controller[0]);
   });
 });
 
 describe('logging, tags and deletion', () => {
   test('every log group is KMS-encrypted, expires, and goes with the stack', () => {
-    const { json } = synth('M2');
-    const groups = resourcesOf(json, 'AWS::Logs::LogGroup');
+    const { cfn } = synth('M2');
+    const groups = cfn.ofType('AWS::Logs::LogGroup');
     expect(groups.map(([, g]) => g.Properties.LogGroupName).filter((n) => typeof n === 'string').sort()).toEqual([
       '/aws/containerinsights/sici-c-m0000000000000c3/application',
       '/aws/containerinsights/sici-c-m0000000000000c3/dataplane',
@@ -529,8 +547,8 @@ describe('logging, tags and deletion', () => {
   });
 
   test('Lambda functions log to the tenant log group instead of leaving their own behind', () => {
-    const { json } = synth('M2');
-    const functions = resourcesOf(json, 'AWS::Lambda::Function');
+    const { cfn } = synth('M2');
+    const functions = cfn.ofType('AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThan(0);
     for (const [, fn] of functions) {
       expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.stringMatching(/^LoggingDeploymentFunctions/) });
@@ -538,11 +556,11 @@ describe('logging, tags and deletion', () => {
   });
 
   test.each([['M2'], ['L']] as const)('%s: nothing is retained on delete; keys wait out a 30-day window', (fixture) => {
-    const { json } = synth(fixture, fixture === 'L' ? { nat: 1, trino: true } : {});
+    const { json, cfn } = synth(fixture, fixture === 'L' ? { nat: 1, trino: true } : {});
     for (const [id, resource] of Object.entries<Json>(json.Resources)) {
       expect([id, resource.DeletionPolicy ?? 'Delete']).not.toEqual([id, expect.stringMatching(/Retain|Snapshot/)]);
     }
-    const keys = resourcesOf(json, 'AWS::KMS::Key');
+    const keys = cfn.ofType('AWS::KMS::Key');
     expect(keys).toHaveLength(2);
     for (const [, key] of keys) {
       expect(key.DeletionPolicy).toBe('Delete');
@@ -588,16 +606,16 @@ describe('logging, tags and deletion', () => {
   });
 
   test('instances and volumes launched from the node template are tagged too', () => {
-    const { json } = synth('M2');
-    const [[, template]] = resourcesOf(json, 'AWS::EC2::LaunchTemplate');
+    const { cfn } = synth('M2');
+    const [[, template]] = cfn.ofType('AWS::EC2::LaunchTemplate');
     const specs = template.Properties.LaunchTemplateData.TagSpecifications;
     expect(specs.map((s: Json) => s.ResourceType).sort()).toEqual(['instance', 'volume']);
     for (const s of specs) expect(s.Tags).toContainEqual({ Key: 'sici:cluster', Value: 'c-m0000000000000c3' });
   });
 
   test('a spec tag cannot override a mandatory tag', () => {
-    const { json } = synth('M2');
-    const [[, vpc]] = resourcesOf(json, 'AWS::EC2::VPC');
+    const { cfn } = synth('M2');
+    const [[, vpc]] = cfn.ofType('AWS::EC2::VPC');
     expect(vpc.Properties.Tags.filter((t: Json) => t.Key === 'sici:team')).toEqual([{ Key: 'sici:team', Value: 'marketing' }]);
   });
 });

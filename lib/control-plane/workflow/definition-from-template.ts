@@ -9,9 +9,9 @@
  * This module imports nothing from aws-cdk-lib: it works on the template's JSON only.
  */
 
-export const PLACEHOLDER_ACCOUNT = '123456789012';
-export const PLACEHOLDER_REGION = 'us-east-1';
-export const PLACEHOLDER_PARTITION = 'aws';
+const PLACEHOLDER_ACCOUNT = '123456789012';
+const PLACEHOLDER_REGION = 'us-east-1';
+const PLACEHOLDER_PARTITION = 'aws';
 
 /**
  * What each kind of reference in the definition becomes. The workflow has one function, one
@@ -52,7 +52,7 @@ interface Resource {
  * is an error naming it, rather than a silently wrong definition.
  */
 export function workflowDefinitionFromTemplate(template: object): object {
-  const resources = ((template as { Resources?: Record<string, Resource> }).Resources ?? {}) as Record<string, Resource>;
+  const resources = (template as { Resources?: Record<string, Resource> }).Resources ?? {};
   const machines = Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine');
   if (machines.length !== 1) {
     throw new Error(`Expected one AWS::StepFunctions::StateMachine in the template, found ${machines.length}`);
@@ -85,7 +85,7 @@ export function workflowDefinitionFromTemplate(template: object): object {
         }
         if (intrinsic === 'Ref' && typeof argument === 'string') return renderRef(argument);
         if (intrinsic === 'Fn::GetAtt') {
-          const [logicalId, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
+          const [logicalId, attribute] = Array.isArray(argument) ? (argument as Json[]) : String(argument).split('.');
           return renderGetAtt(String(logicalId), String(attribute));
         }
       }

@@ -19,9 +19,6 @@ import { DeployRunner } from './deploy-runner';
 import { TenantSpecBucket } from './tenant-spec-bucket';
 import { WorkflowStateMachine } from './workflow-state-machine';
 
-/** The role each environment account provides to the control plane; its name is part of the workflow contract. */
-export { TENANT_READER_ROLE_NAME };
-
 /** Actions of each workflow function on the state table (items on the table; Query also on the indexes of `WORKFLOW_QUERY_INDEXES`). */
 export const WORKFLOW_STATE_TABLE_ACTIONS = {
   // Jobs, clusters, events, CIDR counters: conditional puts and updates, in transactions too
@@ -207,7 +204,7 @@ export class ProvisioningWorkflow extends Construct {
 }
 
 /** `arn:<partition>:iam::<account>:role/sici-tenant-reader` of each configured environment account. */
-export function tenantReaderRoleArns(stack: Stack, config: PlatformConfig): string[] {
+function tenantReaderRoleArns(stack: Stack, config: PlatformConfig): string[] {
   const accounts = [...new Set(Object.values(config.environments).map((environment) => environment.account))];
   return accounts.map((account) =>
     stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: TENANT_READER_ROLE_NAME }),

@@ -3,8 +3,6 @@ import * as fs from 'node:fs';
 import { isBuiltin } from 'node:module';
 import * as path from 'node:path';
 import type { PlatformConfig } from '../../config/platform-config';
-import { ENV } from '../../contract/function-environment';
-import { RUNNER_ENV } from '../../contract/workflow';
 
 /**
  * The deploy runner's bundle: everything the CodeBuild job needs to run `cdk deploy` (or
@@ -25,7 +23,7 @@ import { RUNNER_ENV } from '../../contract/workflow';
  *                                            from esbuild's metafile) plus the aws-cdk CLI, copied
  *                                            from this machine's node_modules without type
  *                                            declarations, jsii metadata and docs
- *   run-tenant-stack.sh                      the runner (see RUNNER_SCRIPT)
+ *   run-tenant-stack.sh                      the runner script (RUNNER_SCRIPT_SOURCE)
  *   runner-bundle.json                       what went in: packages and versions, fingerprint
  *
  * Trade-offs: the bundle is about 200 MB (80 MB zipped; aws-cdk-lib, the kubectl and AWS CLI
@@ -45,13 +43,16 @@ import { RUNNER_ENV } from '../../contract/workflow';
  * right away, even for a stack whose bundling is skipped). The runner never bundles a function:
  * `cdk deploy --exclusively TenantStack-…` bundles only the tenant stack, which has none.
  */
-export const RUNNER_TOOL_PACKAGES = ['aws-cdk', 'esbuild'] as const;
+const RUNNER_TOOL_PACKAGES = ['aws-cdk', 'esbuild'] as const;
 
 /** The entry of the CDK app, relative to the project root. */
-export const APP_ENTRY = 'bin/app.ts';
+const APP_ENTRY = 'bin/app.ts';
 
 /** The runner script in the bundle's root. */
 export const RUNNER_SCRIPT_FILE = 'run-tenant-stack.sh';
+
+/** The runner script in the repository, beside this file; the bundle holds a copy. */
+export const RUNNER_SCRIPT_SOURCE = path.join(__dirname, RUNNER_SCRIPT_FILE);
 
 /** The bundle's manifest in its root. */
 export const RUNNER_MANIFEST_FILE = 'runner-bundle.json';
@@ -63,65 +64,6 @@ const ROOT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json'];
 const PRUNED_FILE = /(\.d\.[cm]?ts|\.ts|\.map|\.jsii|\.jsii\.gz|\.jsii\.tabl\.json|\.jsii\.tabl\.json\.gz|^(README|CHANGELOG|API)\.md)$/;
 /** Folders in node_modules that nothing on the CodeBuild image (Linux x86_64) runs. */
 const PRUNED_FOLDERS = [path.join('@cdklabs', 'cdk-validator-cfnguard', 'bin', 'macos')];
-
-/**
- * The runner. Environment: `SICI_ACTION` (deploy | destroy), `SICI_SPEC_URI`
- * (`s3://<bucket>/specs/<clusterId>.json`, with `?versionId=<v>` for a deploy: the exact version
- * the workflow wrote), `SICI_CLUSTER_ID`, `SICI_JOB_ID`, and the project's `SICI_SPEC_BUCKET`.
- *
- * A destroy gets the spec's URI without a version: the current version, i.e. the spec of the
- * cluster's last deploy. A spec written for a deploy that then failed is newer than what is
- * deployed, but a destroy needs only the stack's identity (stack name from the cluster id,
- * account and region from the environment), which no spec version of a cluster changes.
- *
- * The CloudFormation events of the deploy are in the build log (`--progress events`); posting them
- * as cluster events is left to a later change (the workflow records the job's own events).
- */
-export const RUNNER_SCRIPT = `#!/usr/bin/env bash
-# SICI deploy runner: cdk deploy | destroy of TenantStack-<clusterId> from its TenantSpec.
-set -euo pipefail
-
-fail() { echo "sici-runner: $*" >&2; exit 2; }
-
-action="\${${RUNNER_ENV.action}:?${RUNNER_ENV.action} is required}"
-uri="\${${RUNNER_ENV.specUri}:?${RUNNER_ENV.specUri} is required}"
-cluster="\${${RUNNER_ENV.clusterId}:?${RUNNER_ENV.clusterId} is required}"
-job="\${${RUNNER_ENV.jobId}:?${RUNNER_ENV.jobId} is required}"
-allowed_bucket="\${${ENV.specBucket}:?${ENV.specBucket} is required}"
-
-[[ "$action" == deploy || "$action" == destroy ]] || fail "${RUNNER_ENV.action} must be deploy or destroy, not '$action'"
-[[ "$cluster" =~ ^c-[0-9a-z]{16}$ ]] || fail "${RUNNER_ENV.clusterId} '$cluster' is not a cluster id"
-[[ "$job" =~ ^j-[0-9a-z]{16}$ ]] || fail "${RUNNER_ENV.jobId} '$job' is not a job id"
-
-# s3://<bucket>/<key>[?versionId=<version>]
-[[ "$uri" =~ ^s3://([a-z0-9.-]+)/([^?]+)(\\?versionId=(.+))?$ ]] || fail "${RUNNER_ENV.specUri} '$uri' is not an s3:// URI"
-bucket="\${BASH_REMATCH[1]}"
-key="\${BASH_REMATCH[2]}"
-version="\${BASH_REMATCH[4]:-}"
-[[ "$bucket" == "$allowed_bucket" ]] || fail "the spec must come from $allowed_bucket, not $bucket"
-[[ "$key" == "specs/$cluster.json" ]] || fail "the spec of $cluster is specs/$cluster.json, not $key"
-
-echo "sici-runner: $action TenantStack-$cluster for job $job from $uri"
-aws s3api get-object --bucket "$bucket" --key "$key" \${version:+--version-id "$version"} tenant-spec.json > /dev/null
-node -e '
-  const spec = JSON.parse(require("fs").readFileSync("tenant-spec.json", "utf8"));
-  if (spec.clusterId !== process.env.${RUNNER_ENV.clusterId}) {
-    console.error("sici-runner: the spec describes " + spec.clusterId + ", not " + process.env.${RUNNER_ENV.clusterId});
-    process.exit(2);
-  }'
-
-# CloudTrail in the environment accounts shows which job assumed the bootstrap roles.
-export CDK_ROLE_SESSION_NAME="sici-runner-$job"
-cdk=(node node_modules/aws-cdk/bin/cdk --no-notices --ci -c tenantSpec=tenant-spec.json -c platformConfig=config/platform.json)
-stack="TenantStack-$cluster"
-if [[ "$action" == deploy ]]; then
-  # --exclusively: this stack only, and only its assets are bundled.
-  "\${cdk[@]}" deploy "$stack" --exclusively --require-approval never --progress events
-else
-  "\${cdk[@]}" destroy "$stack" --exclusively --force
-fi
-echo "sici-runner: $action of $stack done"
-`;
 
 export interface RunnerBundleOptions {
   /** The project root (the folder of `bin/`, `lib/`, `lambda/`, `node_modules/`). */
@@ -139,9 +81,9 @@ export interface RunnerBundleManifest {
 }
 
 /**
- * A fingerprint of everything the bundle is made from: the app's sources, the lock file (which
- * fixes node_modules), cdk.json, the configuration, and this file (the recipe). Cheap to compute:
- * it reads source files, never node_modules.
+ * A fingerprint of everything the bundle is made from: the app's sources (the runner script among
+ * them), the lock file (which fixes node_modules), cdk.json, the configuration, and this file (the
+ * recipe). Cheap to compute: it reads source files, never node_modules.
  */
 export function runnerBundleFingerprint(options: RunnerBundleOptions): string {
   const hash = createHash('sha256');
@@ -163,7 +105,7 @@ export function runnerBundleFingerprint(options: RunnerBundleOptions): string {
  */
 export function buildRunnerBundle(outputDir: string, options: RunnerBundleOptions): RunnerBundleManifest {
   const root = options.projectRoot;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: a synth that skips bundling must not need esbuild
   const esbuild = require('esbuild') as typeof import('esbuild');
 
   // 1. What the app reads: its own files, and the packages it imports.
@@ -211,10 +153,10 @@ export function buildRunnerBundle(outputDir: string, options: RunnerBundleOption
   fs.mkdirSync(path.join(outputDir, 'config'), { recursive: true });
   fs.writeFileSync(path.join(outputDir, 'config', 'platform.json'), JSON.stringify(options.config, null, 2));
   for (const file of ROOT_FILES) fs.copyFileSync(path.join(root, file), path.join(outputDir, file));
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8'));
-  delete cdkJson.watch;
+  const { watch: _watch, ...cdkJson } = JSON.parse(fs.readFileSync(path.join(root, 'cdk.json'), 'utf8')) as Record<string, unknown>;
   fs.writeFileSync(path.join(outputDir, 'cdk.json'), JSON.stringify({ ...cdkJson, app: 'node bin/app.js' }, null, 2));
-  fs.writeFileSync(path.join(outputDir, RUNNER_SCRIPT_FILE), RUNNER_SCRIPT, { mode: 0o755 });
+  fs.copyFileSync(RUNNER_SCRIPT_SOURCE, path.join(outputDir, RUNNER_SCRIPT_FILE));
+  fs.chmodSync(path.join(outputDir, RUNNER_SCRIPT_FILE), 0o755);
 
   // 4. node_modules: the dependency closure of the imported packages and the CLI.
   const packages = dependencyClosure(root, [...importedPackages, ...RUNNER_TOOL_PACKAGES]);
@@ -260,13 +202,20 @@ function dependencyClosure(projectRoot: string, roots: string[]): Record<string,
     }
     const key = path.relative(nodeModules, dir);
     if (key in found) return;
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as PackageJson;
     found[key] = manifest.version;
     for (const dependency of Object.keys(manifest.dependencies ?? {})) visit(dependency, dir, false);
     for (const dependency of Object.keys(manifest.optionalDependencies ?? {})) visit(dependency, dir, true);
   };
   for (const name of roots) visit(name, projectRoot, false);
   return found;
+}
+
+/** The parts of a package's package.json read here. */
+interface PackageJson {
+  readonly version: string;
+  readonly dependencies?: Record<string, string>;
+  readonly optionalDependencies?: Record<string, string>;
 }
 
 function resolvePackage(name: string, fromDir: string, projectRoot: string): string | undefined {

@@ -152,7 +152,7 @@ export class WorkflowStateMachine extends Construct {
     const deploy = this.catching(
       this.runnerBuild(STATE_NAMES.deployTenantStack, 'deploy', JsonPath.format('{}?versionId={}', JsonPath.stringAt('$.spec.uri'), JsonPath.stringAt('$.spec.version'))),
     );
-    // Destroy with the cluster's current spec (see RUNNER_SCRIPT): the one of its last deploy.
+    // Destroy with the cluster's current spec (see run-tenant-stack.sh): the one of its last deploy.
     const destroy = this.catching(
       this.runnerBuild(
         STATE_NAMES.destroyTenantStack,

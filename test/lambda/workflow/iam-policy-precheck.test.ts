@@ -3,7 +3,7 @@ import type { AssumableDatasource } from '../../../lib/access/tenant-assume-poli
 import { generatedStarburstStatements, IamPolicySimulatorPrecheck, type IamPolicySimulatorPrecheckOptions } from '../../../lambda/workflow/iam-policy-precheck';
 import { PermanentError, TransientError } from '../../../lambda/workflow/workflow-errors';
 import { tally } from '../../access/simulate';
-import { fixtureSpec, type FixtureName } from '../../tenant/helpers';
+import { fixtureSpec, type FixtureName } from '../../support/fixtures';
 import { FakeAws } from './fake-aws';
 
 /**

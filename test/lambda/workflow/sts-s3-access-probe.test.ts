@@ -4,7 +4,7 @@ import { tenantAssumeStatements, tenantTagSessionStatements } from '../../../lib
 import type { TenantDatasource, TenantSpec } from '../../../lib/contract/tenant-spec';
 import { DatasourceAccessError, PermanentError, TransientError } from '../../../lambda/workflow/workflow-errors';
 import { tally } from '../../access/simulate';
-import { fixtureSpec, type FixtureName } from '../../tenant/helpers';
+import { fixtureSpec, type FixtureName } from '../../support/fixtures';
 import { awsWorld, ownerAccess, READER_ARN, starburstRoleOf, WORKFLOW_FUNCTION, type OwnerSetup } from './aws-world';
 import type { Fault } from './fake-aws';
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
 import { loadPlatformConfig } from '../../lib/config/load-platform-config';
 import { PlatformConfig } from '../../lib/config/platform-config';
 import { parseTenantSpec, TenantSpec } from '../../lib/contract/tenant-spec';
+import type { Json } from './template';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -17,27 +17,21 @@ export const FIXTURES = {
 export type FixtureName = keyof typeof FIXTURES;
 
 /** A fixture as a mutable JSON document, for tests that break it on purpose. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function readFixture(name: FixtureName): any {
+export function readFixture(name: FixtureName): Json {
   return JSON.parse(readFileSync(FIXTURES[name], 'utf8'));
 }
 
-export function fixtureSpec(name: FixtureName, change?: (doc: ReturnType<typeof readFixture>) => void): TenantSpec {
+export function fixtureSpec(name: FixtureName, change?: (doc: Json) => void): TenantSpec {
   const doc = readFixture(name);
   change?.(doc);
   return parseTenantSpec(doc, FIXTURES[name]);
 }
 
+/** The platform configuration of config/platform.json, changed by `change` after validation. */
 export function platformConfig(change?: (config: PlatformConfig) => void): PlatformConfig {
   const config = loadPlatformConfig(join(ROOT, 'config/platform.json'));
   change?.(config);
   return config;
-}
-
-/** An App with the feature flags of cdk.json, so tests synthesize what `cdk synth` would. */
-export function newApp(outdir?: string): App {
-  const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8'));
-  return new App({ context: cdkJson.context ?? {}, outdir });
 }
 
 /** The Trino engine pins used to test the open-source chart. */
@@ -50,3 +44,22 @@ export const TRINO_ENGINE = {
     digest: `sha256:${'ab'.repeat(32)}`,
   },
 };
+
+/** A variant of a fixture tenant: NAT gateways of the platform, and the engine it is pinned to. */
+export interface TenantVariant {
+  /** @default 0 */
+  readonly nat?: 0 | 1;
+  /** Pin the spec to `TRINO_ENGINE` instead of its Starburst engine. @default false */
+  readonly trino?: boolean;
+}
+
+/** The spec and platform configuration of a fixture tenant in one of its variants. */
+export function tenantInputs(fixture: FixtureName, variant: TenantVariant = {}): { spec: TenantSpec; config: PlatformConfig } {
+  const spec = fixtureSpec(fixture, (doc) => {
+    if (variant.trino) doc.engine = TRINO_ENGINE;
+  });
+  const config = platformConfig((c) => {
+    c.network.natGateways = variant.nat ?? 0;
+  });
+  return { spec, config };
+}

@@ -1,109 +1,53 @@
-import { expectCleanSynth } from '../support/compliance-report';
-import '../../lambda/local/promise-with-resolvers';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { addComplianceChecks } from '../../lib/compliance/compliance';
-import { loadPlatformConfig } from '../../lib/config/load-platform-config';
+import '../../../lambda/local/promise-with-resolvers';
+import aslValidator from 'asl-validator';
+import { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions';
+import { ENV } from '../../../lib/contract/function-environment';
 import {
   DATASOURCE_ACCESS_ERROR,
   RESULT_KEYS,
   RUNNER_ENV,
   STATE_NAMES,
-  TENANT_READER_ROLE_NAME as CONTRACT_TENANT_READER_ROLE_NAME,
+  TENANT_READER_ROLE_NAME,
   TRANSIENT_ERROR,
   WORKFLOW_STEPS,
-} from '../../lib/contract/workflow';
-import { ControlPlaneStack } from '../../lib/control-plane/control-plane-stack';
-import { WORKFLOW_PLACEHOLDERS, workflowDefinitionFromTemplate } from '../../lib/control-plane/workflow/definition-from-template';
-import { CDK_BOOTSTRAP_QUALIFIER, CDK_BOOTSTRAP_ROLES } from '../../lib/control-plane/workflow/deploy-runner';
-import {
-  TENANT_READER_ROLE_NAME,
-  WORKFLOW_QUERY_INDEXES,
-  WORKFLOW_STATE_TABLE_ACTIONS,
-  tenantReaderRolePolicy,
-} from '../../lib/control-plane/workflow/provisioning-workflow';
-import { RUNNER_SCRIPT_FILE } from '../../lib/control-plane/workflow/runner-bundle';
-import { CODEBUILD_TRANSIENT_ERRORS, LAMBDA_TRANSIENT_ERRORS, RECORD_FAILURE_PREFIX } from '../../lib/control-plane/workflow/workflow-state-machine';
-import { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions';
-import { ENV } from '../../lib/contract/function-environment';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const aslValidator = require('asl-validator') as (definition: object) => { isValid: boolean; errorsText: (separator?: string) => string };
+} from '../../../lib/contract/workflow';
+import { WORKFLOW_PLACEHOLDERS, workflowDefinitionFromTemplate } from '../../../lib/control-plane/workflow/definition-from-template';
+import { CDK_BOOTSTRAP_QUALIFIER, CDK_BOOTSTRAP_ROLES } from '../../../lib/control-plane/workflow/deploy-runner';
+import { WORKFLOW_QUERY_INDEXES, WORKFLOW_STATE_TABLE_ACTIONS, tenantReaderRolePolicy } from '../../../lib/control-plane/workflow/provisioning-workflow';
+import { RUNNER_SCRIPT_FILE } from '../../../lib/control-plane/workflow/runner-bundle';
+import { CODEBUILD_TRANSIENT_ERRORS, LAMBDA_TRANSIENT_ERRORS, RECORD_FAILURE_PREFIX } from '../../../lib/control-plane/workflow/workflow-state-machine';
+import { expectCleanSynth } from '../../support/compliance-report';
+import { platformConfig } from '../../support/fixtures';
+import { SynthesizedControlPlane, synthControlPlane } from '../../support/synth-control-plane';
+import { asArray, Json, mentions, renderArn, TemplateResource } from '../../support/template';
 
 /**
  * The provisioning workflow in the SiciControlPlane stack. One synth, shared by every test: with
- * the feature flags of cdk.json (what `cdk synth` does), every compliance pack, and asset bundling
- * skipped, as the local control plane synthesizes it (control-plane-stack.test.ts synthesizes
- * with bundling). The ASL is read with `workflowDefinitionFromTemplate`, as the local host does.
+ * every compliance pack, and asset bundling skipped, as the local control plane synthesizes it
+ * (../control-plane-stack.test.ts synthesizes with bundling). The ASL is read with
+ * `workflowDefinitionFromTemplate`, as the local host does.
  */
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
-type Resources = Record<string, { Type: string; Properties?: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string }>;
+const config = platformConfig();
 
-const ROOT = path.join(__dirname, '..', '..');
-const STACK = 'SiciControlPlane';
-const config = loadPlatformConfig(path.join(ROOT, 'config', 'platform.json'));
-
-let outdir: string;
-let synthError: unknown;
-let template: Json;
-let resources: Resources;
+let cp: SynthesizedControlPlane;
 let asl: Json;
 
 beforeAll(() => {
-  outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sici-workflow-'));
-  const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8'));
-  const app = new App({ outdir, context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] } });
-  new ControlPlaneStack(app, STACK, { config });
-  addComplianceChecks(app);
-  try {
-    app.synth();
-  } catch (error) {
-    synthError = error;
-  }
-  template = JSON.parse(fs.readFileSync(path.join(outdir, `${STACK}.template.json`), 'utf8'));
-  resources = template.Resources;
-  asl = workflowDefinitionFromTemplate(template);
+  cp = synthControlPlane({ complianceChecks: true });
+  asl = workflowDefinitionFromTemplate(cp.json);
 });
 
-afterAll(() => {
-  if (outdir) fs.rmSync(outdir, { recursive: true, force: true });
-});
+afterAll(() => cp?.remove());
 
-const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
-const mentions = (value: unknown, logicalId: string): boolean => JSON.stringify(value ?? null).includes(`"${logicalId}"`);
-const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const onlyOfType = (type: string): [string, Json] => {
-  const found = ofType(type);
+const functionByDescription = (pattern: RegExp): [string, TemplateResource] => {
+  const found = cp.ofType('AWS::Lambda::Function').filter(([, fn]) => pattern.test(fn.Properties.Description ?? ''));
   expect(found).toHaveLength(1);
   return found[0];
 };
-const functionByDescription = (pattern: RegExp): [string, Json] => {
-  const found = ofType('AWS::Lambda::Function').filter(([, fn]) => pattern.test(fn.Properties.Description ?? ''));
-  expect(found).toHaveLength(1);
-  return found[0];
-};
-/** Statements of the customer managed policies attached to a role. */
-const statementsOfRole = (roleId: string): Json[] =>
-  ofType('AWS::IAM::ManagedPolicy')
-    .filter(([, policy]) => mentions(policy.Properties.Roles, roleId))
-    .flatMap(([, policy]) => asArray(policy.Properties.PolicyDocument.Statement));
-const statementsOfFunction = (pattern: RegExp): Json[] => statementsOfRole(functionByDescription(pattern)[1].Properties.Role['Fn::GetAtt'][0]);
+const statementsOfFunction = (pattern: RegExp): Json[] => cp.statementsOfRole(functionByDescription(pattern)[1].Properties.Role['Fn::GetAtt'][0]);
 const actionsOn = (statements: Json[], logicalId: string): string[] =>
   [...new Set(statements.filter((s) => mentions(s.Resource, logicalId)).flatMap((s) => asArray<string>(s.Action)))].sort();
-/** A resource ARN of a statement, rendered with its tokens spelled out (for comparing with expected ARNs). */
-const renderArn = (value: Json): string =>
-  typeof value === 'string'
-    ? value
-    : value['Fn::Join']
-      ? value['Fn::Join'][1].map(renderArn).join(value['Fn::Join'][0])
-      : value.Ref
-        ? `<${value.Ref}>`
-        : value['Fn::GetAtt']
-          ? `<${value['Fn::GetAtt'].join('.')}>`
-          : JSON.stringify(value);
 
 const STEPS_FUNCTION = /^SICI provisioning workflow: the steps/;
 /** The tasks a CREATE runs, in order. */
@@ -120,16 +64,15 @@ const CREATE_TASKS = [
 const RECONCILER_FUNCTION = /^SICI provisioning workflow: re-drives/;
 const states = (): Record<string, Json> => asl.States;
 const tasks = () => Object.entries(states()).filter(([, state]) => state.Type === 'Task');
-const stateMachine = (): Json => onlyOfType('AWS::StepFunctions::StateMachine')[1].Properties;
+const stateMachine = (): Json => cp.onlyOfType('AWS::StepFunctions::StateMachine')[1].Properties;
 
 describe('compliance', () => {
   test('the stack with its workflow synthesizes with AwsSolutions, NIST 800-53 R5, HIPAA and cfn-guard and no unacknowledged finding', () => {
-    expectCleanSynth(synthError, outdir);
+    expectCleanSynth(cp.synthError, cp.outdir);
   });
 
   test('the synth needs no context lookup', () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
-    expect(manifest.missing ?? []).toEqual([]);
+    expect(cp.manifest.missing ?? []).toEqual([]);
   });
 });
 
@@ -141,14 +84,14 @@ describe('state machine resource', () => {
     expect(machine.TracingConfiguration).toEqual({ Enabled: true });
     expect(machine.LoggingConfiguration).toMatchObject({ Level: 'ALL', IncludeExecutionData: false });
     const logGroupId = machine.LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn['Fn::GetAtt'][0];
-    expect(resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
-    expect(resources[logGroupId].Properties.KmsKeyId).toBeDefined();
-    expect(resources[logGroupId].Properties.RetentionInDays).toBeGreaterThanOrEqual(365);
+    expect(cp.resources[logGroupId].Type).toBe('AWS::Logs::LogGroup');
+    expect(cp.resources[logGroupId].Properties.KmsKeyId).toBeDefined();
+    expect(cp.resources[logGroupId].Properties.RetentionInDays).toBeGreaterThanOrEqual(365);
   });
 
   test('a job may run 2 hours, longer than a runner build (90 minutes)', () => {
     expect(asl.TimeoutSeconds).toBe(2 * 60 * 60);
-    const [, project] = onlyOfType('AWS::CodeBuild::Project');
+    const [, project] = cp.onlyOfType('AWS::CodeBuild::Project');
     expect(project.Properties.TimeoutInMinutes).toBe(90);
     expect(project.Properties.TimeoutInMinutes * 60).toBeLessThan(asl.TimeoutSeconds);
   });
@@ -157,8 +100,8 @@ describe('state machine resource', () => {
 describe('definition (ASL)', () => {
   test('passes asl-validator', () => {
     // (The validator adds QueryLanguage to every state: give it a copy.)
-    const { isValid, errorsText } = aslValidator(structuredClone(asl));
-    expect(isValid ? '' : errorsText('\n')).toBe('');
+    const validation = aslValidator(structuredClone(asl));
+    expect(validation.isValid ? '' : validation.errorsText('\n')).toBe('');
   });
 
   test('has every state of STATE_NAMES, starts at Start job, and holds nothing else but the Record failure states', () => {
@@ -343,7 +286,7 @@ describe('definition executed by aws-local-stepfunctions (as the local control p
 });
 
 describe('workflowDefinitionFromTemplate', () => {
-  const machine = (definition: Json, extra: Resources = {}) => ({
+  const machine = (definition: Json, extra: Record<string, TemplateResource> = {}) => ({
     Resources: { Machine: { Type: 'AWS::StepFunctions::StateMachine', Properties: { DefinitionString: definition } }, ...extra },
   });
 
@@ -382,14 +325,14 @@ describe('workflowDefinitionFromTemplate', () => {
 
 describe('TenantSpec bucket', () => {
   const specBucket = (): [string, Json] => {
-    const found = ofType('AWS::S3::Bucket').filter(([, b]) => b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm === 'aws:kms');
+    const found = cp.ofType('AWS::S3::Bucket').filter(([, b]) => b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm === 'aws:kms');
     expect(found).toHaveLength(1);
     return found[0];
   };
 
   test('versioned, KMS (the control plane key), public access blocked, no ACLs, Object Lock, retained', () => {
     const [, bucket] = specBucket();
-    const [keyId] = onlyOfType('AWS::KMS::Key');
+    const [keyId] = cp.onlyOfType('AWS::KMS::Key');
     expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     const [rule] = bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration;
     expect(mentions(rule.ServerSideEncryptionByDefault.KMSMasterKeyID, keyId)).toBe(true);
@@ -404,7 +347,7 @@ describe('TenantSpec bucket', () => {
 
   test('TLS only: the bucket policy denies every request without aws:SecureTransport', () => {
     const [bucketId] = specBucket();
-    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => mentions(p.Properties.Bucket, bucketId))!;
+    const policy = cp.ofType('AWS::S3::BucketPolicy').find(([, p]) => mentions(p.Properties.Bucket, bucketId))!;
     expect(asArray(policy[1].Properties.PolicyDocument.Statement)).toContainEqual(
       expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Principal: { AWS: '*' } }),
     );
@@ -412,8 +355,8 @@ describe('TenantSpec bucket', () => {
 
   test('puts may use only the control plane key: no other key, no AES256, no aws:kms without a key id (that is aws/s3)', () => {
     const [bucketId] = specBucket();
-    const [keyId] = onlyOfType('AWS::KMS::Key');
-    const policy = ofType('AWS::S3::BucketPolicy').find(([, p]) => mentions(p.Properties.Bucket, bucketId))!;
+    const [keyId] = cp.onlyOfType('AWS::KMS::Key');
+    const policy = cp.ofType('AWS::S3::BucketPolicy').find(([, p]) => mentions(p.Properties.Bucket, bucketId))!;
     const denies = asArray<Json>(policy[1].Properties.PolicyDocument.Statement).filter((s) => s.Effect === 'Deny' && s.Action === 's3:PutObject');
     const sse = 's3:x-amz-server-side-encryption';
     const sseKey = 's3:x-amz-server-side-encryption-aws-kms-key-id';
@@ -445,16 +388,16 @@ describe('TenantSpec bucket', () => {
   test('server access logs go to a logs bucket; superseded spec versions have a lifecycle', () => {
     const [, bucket] = specBucket();
     const logsId = bucket.Properties.LoggingConfiguration.DestinationBucketName.Ref;
-    expect(resources[logsId].Type).toBe('AWS::S3::Bucket');
-    expect(resources[logsId].Properties.PublicAccessBlockConfiguration.BlockPublicPolicy).toBe(true);
+    expect(cp.resources[logsId].Type).toBe('AWS::S3::Bucket');
+    expect(cp.resources[logsId].Properties.PublicAccessBlockConfiguration.BlockPublicPolicy).toBe(true);
     const rules: Json[] = bucket.Properties.LifecycleConfiguration.Rules;
     expect(rules).toContainEqual(expect.objectContaining({ Status: 'Enabled', NoncurrentVersionExpiration: expect.objectContaining({ NewerNoncurrentVersions: 10 }) }));
   });
 });
 
 describe('deploy runner (CodeBuild)', () => {
-  const project = (): [string, Json] => onlyOfType('AWS::CodeBuild::Project');
-  const runnerStatements = (): Json[] => statementsOfRole(project()[1].Properties.ServiceRole['Fn::GetAtt'][0]);
+  const project = (): [string, Json] => cp.onlyOfType('AWS::CodeBuild::Project');
+  const runnerStatements = (): Json[] => cp.statementsOfRole(project()[1].Properties.ServiceRole['Fn::GetAtt'][0]);
 
   test('the role may assume only the CDK bootstrap roles of the configured environments', () => {
     const assume = runnerStatements().filter((s) => asArray<string>(s.Action).includes('sts:AssumeRole'));
@@ -470,7 +413,7 @@ describe('deploy runner (CodeBuild)', () => {
   test('the role reads specs (specs/* only, no writes), its source object, and writes its own log group; nothing else', () => {
     // One (action, resource) pair per line, whatever statements cdk.json's minimizePolicies merged.
     const grants = runnerStatements().flatMap((s) => asArray<string>(s.Action).flatMap((action) => asArray(s.Resource).map((r) => `${action} ${renderArn(r)}`)));
-    const [bucketId] = ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)!;
+    const [bucketId] = cp.ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)!;
     const assetBucket = 'arn:<AWS::Partition>:s3:::' + JSON.stringify({ 'Fn::Sub': `cdk-${CDK_BOOTSTRAP_QUALIFIER}-assets-\${AWS::AccountId}-\${AWS::Region}` });
     const s3 = grants.filter((g) => g.startsWith('s3:')).map((g) => g.replace(/\/[0-9a-f]{64}\.zip$/, '/<source>.zip'));
     expect(s3.sort()).toEqual(
@@ -485,7 +428,7 @@ describe('deploy runner (CodeBuild)', () => {
     );
     const logGroupId = project()[1].Properties.LogsConfig.CloudWatchLogs.GroupName.Ref;
     expect(grants.filter((g) => g.startsWith('logs:')).sort()).toEqual([`logs:CreateLogStream <${logGroupId}.Arn>`, `logs:PutLogEvents <${logGroupId}.Arn>`]);
-    const [keyId] = onlyOfType('AWS::KMS::Key');
+    const [keyId] = cp.onlyOfType('AWS::KMS::Key');
     expect(grants.filter((g) => g.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'].map((a) => `${a} <${keyId}.Arn>`));
     const services = [...new Set(grants.map((g) => g.split(':')[0]))].sort();
     expect(services).toEqual(['kms', 'logs', 's3', 'sts']);
@@ -493,14 +436,14 @@ describe('deploy runner (CodeBuild)', () => {
 
   test('KMS-encrypted logs and build output, unprivileged standard image, S3 source with the runner script, SICI_SPEC_BUCKET set', () => {
     const [, runner] = project();
-    const [keyId] = onlyOfType('AWS::KMS::Key');
+    const [keyId] = cp.onlyOfType('AWS::KMS::Key');
     expect(mentions(runner.Properties.EncryptionKey, keyId)).toBe(true);
     const logGroupId = runner.Properties.LogsConfig.CloudWatchLogs.GroupName.Ref;
     expect(runner.Properties.LogsConfig.CloudWatchLogs.Status).toBe('ENABLED');
-    expect(mentions(resources[logGroupId].Properties.KmsKeyId, keyId)).toBe(true);
+    expect(mentions(cp.resources[logGroupId].Properties.KmsKeyId, keyId)).toBe(true);
     expect(runner.Properties.Environment).toMatchObject({ Image: 'aws/codebuild/standard:7.0', PrivilegedMode: false, Type: 'LINUX_CONTAINER' });
     const variables = Object.fromEntries((runner.Properties.Environment.EnvironmentVariables as Json[]).map((v) => [v.Name, v.Value]));
-    expect(variables[ENV.specBucket]).toEqual({ Ref: ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)![0] });
+    expect(variables[ENV.specBucket]).toEqual({ Ref: cp.ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)![0] });
     expect(runner.Properties.Source.Type).toBe('S3');
     expect(runner.Properties.Source.BuildSpec).toContain(`bash ${RUNNER_SCRIPT_FILE}`);
     expect(runner.Properties.Source.BuildSpec).not.toMatch(/npm (ci|install)|npx /);
@@ -511,7 +454,7 @@ describe('deploy runner (CodeBuild)', () => {
 describe('workflow function', () => {
   test('Node.js 24 on arm64, X-Ray, tables and spec bucket in its environment', () => {
     const [, fn] = functionByDescription(STEPS_FUNCTION);
-    const [bucketId] = ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)!;
+    const [bucketId] = cp.ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)!;
     expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
     const env = fn.Properties.Environment.Variables;
     expect(Object.keys(env).sort()).toEqual([ENV.auditTable, ENV.stateTable, ENV.specBucket, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME'].sort());
@@ -520,22 +463,22 @@ describe('workflow function', () => {
 
   test('state table actions of WORKFLOW_STATE_TABLE_ACTIONS.steps (Query on the table and named indexes), audit PutItem only, specs read/write', () => {
     const statements = statementsOfFunction(STEPS_FUNCTION);
-    const [stateTableId] = ofType('AWS::DynamoDB::Table').find(([id]) => id.includes('State'))!;
-    const [auditTableId] = ofType('AWS::DynamoDB::Table').find(([id]) => id.includes('Audit'))!;
+    const [stateTableId] = cp.ofType('AWS::DynamoDB::Table').find(([id]) => id.includes('State'))!;
+    const [auditTableId] = cp.ofType('AWS::DynamoDB::Table').find(([id]) => id.includes('Audit'))!;
     expect(actionsOn(statements, stateTableId)).toEqual([...WORKFLOW_STATE_TABLE_ACTIONS.steps].sort());
     const query = statements.find((s) => asArray<string>(s.Action).includes('dynamodb:Query'));
     expect(asArray(query.Resource).map(renderArn).sort()).toEqual(
       [`<${stateTableId}.Arn>`, ...WORKFLOW_QUERY_INDEXES.steps.map((index) => `<${stateTableId}.Arn>/index/${index}`)].sort(),
     );
     expect(actionsOn(statements, auditTableId)).toEqual(['dynamodb:PutItem']);
-    const [bucketId] = ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)!;
+    const [bucketId] = cp.ofType('AWS::S3::Bucket').find(([, b]) => b.Properties.ObjectLockEnabled)!;
     const onSpecs = statements.filter((s) => mentions(s.Resource, bucketId));
     expect(onSpecs.map((s) => renderArn(s.Resource))).toEqual([`<${bucketId}.Arn>/specs/*`]);
     expect(actionsOn(statements, bucketId)).toEqual(['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject']);
   });
 
   test('in the environment accounts it may only assume the tenant reader role (the one of the workflow contract)', () => {
-    expect(TENANT_READER_ROLE_NAME).toBe(CONTRACT_TENANT_READER_ROLE_NAME);
+    expect(TENANT_READER_ROLE_NAME).toBe('sici-tenant-reader');
     const statements = statementsOfFunction(STEPS_FUNCTION);
     const assume = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('sts:')));
     expect(assume).toHaveLength(1);
@@ -550,7 +493,7 @@ describe('workflow function', () => {
     const statements = statementsOfFunction(STEPS_FUNCTION);
     const iam = statements.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('iam:')));
     expect(iam).toEqual([{ Effect: 'Allow', Action: 'iam:SimulateCustomPolicy', Resource: '*' }]);
-    const policies = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => asArray(p.Properties.PolicyDocument.Statement).some((s: Json) => s.Action === 'iam:SimulateCustomPolicy'));
+    const policies = cp.ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => asArray(p.Properties.PolicyDocument.Statement).some((s: Json) => s.Action === 'iam:SimulateCustomPolicy'));
     expect(policies).toHaveLength(1);
     expect(asArray(policies[0][1].Properties.PolicyDocument.Statement)).toHaveLength(1);
   });
@@ -569,18 +512,18 @@ describe('reconciler', () => {
   test('runs every 5 minutes, one run at a time, with no retries of a failed run', () => {
     const [fnId, fn] = functionByDescription(RECONCILER_FUNCTION);
     expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
-    const [, rule] = onlyOfType('AWS::Events::Rule');
+    const [, rule] = cp.onlyOfType('AWS::Events::Rule');
     expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
     expect(rule.Properties.State).toBe('ENABLED');
     expect(rule.Properties.Targets).toHaveLength(1);
     expect(mentions(rule.Properties.Targets[0].Arn, fnId)).toBe(true);
     expect(rule.Properties.Targets[0].RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
-    const [, invokeConfig] = onlyOfType('AWS::Lambda::EventInvokeConfig');
+    const [, invokeConfig] = cp.onlyOfType('AWS::Lambda::EventInvokeConfig');
     expect(invokeConfig.Properties.MaximumRetryAttempts).toBe(0);
   });
 
   test('starts and describes executions of the workflow only; Query on gsi2 only; audit PutItem only', () => {
-    const [machineId] = onlyOfType('AWS::StepFunctions::StateMachine');
+    const [machineId] = cp.onlyOfType('AWS::StepFunctions::StateMachine');
     const [, fn] = functionByDescription(RECONCILER_FUNCTION);
     expect(fn.Properties.Environment.Variables[ENV.stateMachineArn]).toEqual({ Ref: machineId });
     const statements = statementsOfFunction(RECONCILER_FUNCTION);
@@ -589,7 +532,7 @@ describe('reconciler', () => {
     const describe = statements.filter((s) => asArray<string>(s.Action).includes('states:DescribeExecution'));
     expect(describe).toHaveLength(1);
     expect(renderArn(describe[0].Resource)).toMatch(/:execution:.*WorkflowStateMachine.*:\*$/);
-    const [stateTableId] = ofType('AWS::DynamoDB::Table').find(([id]) => id.includes('State'))!;
+    const [stateTableId] = cp.ofType('AWS::DynamoDB::Table').find(([id]) => id.includes('State'))!;
     const query = statements.find((s) => asArray<string>(s.Action).includes('dynamodb:Query'));
     expect(asArray(query.Resource).map(renderArn)).toEqual([`<${stateTableId}.Arn>/index/gsi2`]);
     expect(actionsOn(statements, stateTableId)).toEqual([...WORKFLOW_STATE_TABLE_ACTIONS.reconciler].sort());
@@ -598,41 +541,31 @@ describe('reconciler', () => {
 
 describe('wiring and least privilege', () => {
   test('of the API functions only the clusters function may start executions, and it knows the state machine ARN', () => {
-    const [machineId] = onlyOfType('AWS::StepFunctions::StateMachine');
-    const withArn = ofType('AWS::Lambda::Function').filter(([, fn]) => ENV.stateMachineArn in fn.Properties.Environment.Variables);
+    const [machineId] = cp.onlyOfType('AWS::StepFunctions::StateMachine');
+    const withArn = cp.ofType('AWS::Lambda::Function').filter(([, fn]) => ENV.stateMachineArn in fn.Properties.Environment.Variables);
     expect(withArn.map(([, fn]) => fn.Properties.Description).sort()).toEqual(
       ['SICI API: the clusters routes', 'SICI provisioning workflow: re-drives PENDING jobs, fails jobs stuck RUNNING'].sort(),
     );
     for (const [, fn] of withArn) expect(fn.Properties.Environment.Variables[ENV.stateMachineArn]).toEqual({ Ref: machineId });
-    const starters = ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
+    const starters = cp.ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
     expect(starters.map(([id]) => id).sort()).toEqual([expect.stringMatching(/^ApiFunctionsClusters/), expect.stringMatching(/^WorkflowReconciler/)]);
   });
 
   test('no statement allows "*" or "service:*" actions or NotAction; no inline policies; no AWS managed policy on workflow roles', () => {
-    const visit = (owner: string, node: unknown, found: { owner: string; statement: Json }[]) => {
-      if (Array.isArray(node)) node.forEach((child) => visit(owner, child, found));
-      else if (node && typeof node === 'object') {
-        for (const [key, value] of Object.entries(node)) {
-          if (key === 'Statement') asArray(value).forEach((statement) => found.push({ owner, statement }));
-          else visit(owner, value, found);
-        }
-      }
-    };
-    const found: { owner: string; statement: Json }[] = [];
-    for (const [id, resource] of Object.entries(resources)) visit(id, resource.Properties, found);
+    const found = cp.allStatements();
     expect(found.length).toBeGreaterThan(0);
     for (const { owner, statement } of found) {
       const wildcards = asArray<unknown>(statement.Action).filter((a) => typeof a === 'string' && (a === '*' || /^[\w-]+:\*$/.test(a)));
       // The only service:* is the TLS-only Deny of the bucket policies.
       if (statement.Effect === 'Allow') expect([owner, wildcards, statement.NotAction]).toEqual([owner, [], undefined]);
     }
-    expect(ofType('AWS::IAM::Policy')).toEqual([]);
-    for (const [id, role] of ofType('AWS::IAM::Role').filter(([roleId]) => roleId.startsWith('Workflow'))) {
+    expect(cp.ofType('AWS::IAM::Policy')).toEqual([]);
+    for (const [id, role] of cp.ofType('AWS::IAM::Role').filter(([roleId]) => roleId.startsWith('Workflow'))) {
       expect([id, role.Properties.Policies, role.Properties.ManagedPolicyArns]).toEqual([id, undefined, undefined]);
     }
   });
 
   test('outputs: the state machine ARN and the spec bucket name', () => {
-    expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['WorkflowStateMachineArn', 'TenantSpecBucketName']));
+    expect(Object.keys(cp.json.Outputs)).toEqual(expect.arrayContaining(['WorkflowStateMachineArn', 'TenantSpecBucketName']));
   });
 });

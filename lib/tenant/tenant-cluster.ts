@@ -8,14 +8,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IDependable } from 'constructs';
 import type { TierConfig } from '../config/platform-config';
 import { acknowledgeFindings } from '../compliance/compliance';
+import { kubectlProviderInternals, KubectlProviderInternals } from './aws-cdk-lib-internals';
 import { LoadBalancerController } from './load-balancer-controller';
-import { PodIdentityRole } from './pod-identity';
+import { PodIdentityRole } from './pod-identity-role';
 import { NODE_ROLE_LABEL } from './starburst-values';
 import type { TenantLogging } from './tenant-logging';
 import type { TenantNetwork } from './tenant-network';
 
 /** The Kubernetes version of every tenant cluster; the kubectl layer below must match it (one minor either way). */
-export const KUBERNETES_VERSION = eks.KubernetesVersion.V1_35;
+const KUBERNETES_VERSION = eks.KubernetesVersion.V1_35;
 
 export interface TenantClusterProps {
   /** The EKS cluster name; it follows from the cluster id. */
@@ -48,10 +49,9 @@ const ALL_CONTROL_PLANE_LOGS = [
   eks.ClusterLoggingTypes.SCHEDULER,
 ];
 
-/** Graviton instance families carry a `g` after their generation digit (m7g, r8g, c7gn). */
+/** The AL2023 AMI for the instance type's architecture (arm64 for Graviton), as aws-cdk-lib knows it. */
 export function amiTypeFor(instanceType: string): eks.NodegroupAmiType {
-  const family = instanceType.split('.')[0];
-  return /^[a-z]+\d+[a-z-]*g/.test(family) && !/^g\d/.test(family)
+  return new ec2.InstanceType(instanceType).architecture === ec2.InstanceArchitecture.ARM_64
     ? eks.NodegroupAmiType.AL2023_ARM_64_STANDARD
     : eks.NodegroupAmiType.AL2023_X86_64_STANDARD;
 }
@@ -128,10 +128,12 @@ export class TenantCluster extends Construct {
       reason: "aws-eks-v2 writes EncryptionConfig Resources: ['secrets'], the only value EKS accepts; left as the library sets it",
     });
     this.cluster.grantClusterAdmin('BreakGlassAccess', props.breakGlassRoleArn);
-    this.routeFunctionLogs(props.logging);
-    this.acknowledgeKubectlProvider();
-    // The provider would attach ECR Public read to its role under this condition; the immutable role ignores it.
-    this.node.tryRemoveChild('HasEcrPublic');
+    const kubectl = kubectlProviderInternals(this.cluster);
+    this.routeFunctionLogs(kubectl, props.logging);
+    this.acknowledgeKubectlProvider(kubectl);
+    // The provider attaches ECR Public read to its role under this condition; the role is immutable, which leaves it unused.
+    const { node: condition } = kubectl.ecrPublicCondition;
+    condition.scope?.node.tryRemoveChild(condition.id);
     acknowledgeFindings(this.cluster.role, {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]':
         'The EKS service role policy that AWS maintains for the control plane; EKS requires it',
@@ -275,11 +277,8 @@ export class TenantCluster extends Construct {
    * The kubectl provider's two functions and the provider framework's role are aws-cdk-lib's own;
    * what they cannot be configured to fix is acknowledged here, precisely.
    */
-  private acknowledgeKubectlProvider(): void {
-    const provider = this.cluster.node.findChild('KubectlProvider');
-    const handler = provider.node.findChild('Handler');
-    const onEvent = provider.node.findChild('Provider').node.findChild('framework-onEvent');
-    const handlerLogicalId = Stack.of(this).resolve((handler.node.defaultChild as lambda.CfnFunction).logicalId);
+  private acknowledgeKubectlProvider({ handler, frameworkOnEvent: onEvent }: KubectlProviderInternals): void {
+    const handlerLogicalId = Stack.of(this).resolve((handler.node.defaultChild as lambda.CfnFunction).logicalId) as string;
     const concurrencyAndDlq = {
       'NIST.800.53.R5-LambdaConcurrency':
         'Invoked only by CloudFormation custom resources of this stack; reserving concurrency per tenant stack would drain the account pool shared by all tenants',
@@ -314,13 +313,8 @@ export class TenantCluster extends Construct {
    * Sends the logs of the kubectl provider's functions to the tenant's encrypted log group, which
    * is deleted with the stack, instead of log groups Lambda would create and leave behind.
    */
-  private routeFunctionLogs(logging: TenantLogging): void {
-    const provider = this.cluster.node.findChild('KubectlProvider');
-    const functions = [
-      provider.node.findChild('Handler'),
-      provider.node.findChild('Provider').node.findChild('framework-onEvent'),
-    ];
-    for (const fn of functions) {
+  private routeFunctionLogs({ handler, frameworkOnEvent }: KubectlProviderInternals, logging: TenantLogging): void {
+    for (const fn of [handler, frameworkOnEvent]) {
       (fn.node.defaultChild as lambda.CfnFunction).loggingConfig = { logGroup: logging.deploymentFunctions.logGroupName };
     }
   }

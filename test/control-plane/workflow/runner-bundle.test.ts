@@ -2,9 +2,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadPlatformConfig } from '../../lib/config/load-platform-config';
-import { RUNNER_ENV } from '../../lib/contract/workflow';
-import { ENV } from '../../lib/contract/function-environment';
+import { RUNNER_ENV } from '../../../lib/contract/workflow';
+import { ENV } from '../../../lib/contract/function-environment';
 import {
   RUNNER_MANIFEST_FILE,
   RUNNER_SCRIPT_FILE,
@@ -12,7 +11,8 @@ import {
   RunnerBundleManifest,
   buildRunnerBundle,
   runnerBundleFingerprint,
-} from '../../lib/control-plane/workflow/runner-bundle';
+} from '../../../lib/control-plane/workflow/runner-bundle';
+import { FIXTURES, platformConfig } from '../../support/fixtures';
 
 /**
  * The deploy runner's bundle, built once into a folder outside the repository (so nothing in it
@@ -21,9 +21,9 @@ import {
  * (run-tenant-stack.sh), run by bash: its syntax, its variables, its guards.
  */
 
-const ROOT = path.join(__dirname, '..', '..');
-const config = loadPlatformConfig(path.join(ROOT, 'config', 'platform.json'));
-const FIXTURE = path.join(ROOT, 'test', 'fixtures', 'tenant-s-no-datasources.json');
+const ROOT = path.join(__dirname, '..', '..', '..');
+const config = platformConfig();
+const FIXTURE = FIXTURES.S;
 const CLUSTER_ID: string = JSON.parse(fs.readFileSync(FIXTURE, 'utf8')).clusterId;
 
 let bundle: string;

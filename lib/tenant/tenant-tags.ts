@@ -2,9 +2,6 @@ import { Aspects, CfnResource, IAspect, Tags, TagManager } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import { mandatoryTags, type TenantSpec } from '../contract/tenant-spec';
 
-/** The tags every tenant resource carries; billing, audit and the fleet operations select on them. */
-export { mandatoryTags };
-
 /** Priority above anything a construct sets by default (100), so no construct can override a mandatory tag. */
 const MANDATORY_PRIORITY = 1000;
 
@@ -13,7 +10,7 @@ const MANDATORY_PRIORITY = 1000;
  * kubectl barrier) are plain `CfnResource`s without a tag manager although CloudFormation accepts
  * tags on their types. This Aspect writes the tags onto those directly.
  */
-export class UnmanagedResourceTags implements IAspect {
+class UnmanagedResourceTags implements IAspect {
   private static readonly LIST_TAGGED = new Set(['AWS::IAM::Role', 'AWS::Lambda::Function']);
   private static readonly MAP_TAGGED = new Set(['AWS::SSM::Parameter']);
 
