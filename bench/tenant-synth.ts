@@ -5,8 +5,8 @@ import { performance } from 'node:perf_hooks';
 import { App } from 'aws-cdk-lib';
 import { addComplianceChecks } from '../lib/compliance/compliance';
 import { loadPlatformConfig } from '../lib/config/load-platform-config';
-import { loadTenantSpec } from '../lib/contract/tenant-spec';
-import { TenantStack, tenantStackName } from '../lib/tenant/tenant-stack';
+import { loadTenantSpec, tenantStackName } from '../lib/contract/tenant-spec';
+import { TenantStack } from '../lib/tenant/tenant-stack';
 
 const ROOT = join(__dirname, '..');
 /** The M-tier fixture with two datasources (the README's example). */

@@ -3,8 +3,8 @@ import { App } from 'aws-cdk-lib';
 import { addComplianceChecks } from '../lib/compliance/compliance';
 import { loadPlatformConfig } from '../lib/config/load-platform-config';
 import { ControlPlaneStack } from '../lib/control-plane/control-plane-stack';
-import { loadTenantSpec } from '../lib/contract/tenant-spec';
-import { TenantStack, tenantStackName } from '../lib/tenant/tenant-stack';
+import { loadTenantSpec, tenantStackName } from '../lib/contract/tenant-spec';
+import { TenantStack } from '../lib/tenant/tenant-stack';
 
 /**
  * The one SICI CDK app: always the `SiciControlPlane` stack; one `TenantStack-<clusterId>` when

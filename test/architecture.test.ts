@@ -46,6 +46,12 @@ test('runtime code imports from lib/ only the contract, the configuration schema
   expect(offending).toEqual([]);
 });
 
+test('the contract and the access documents are pure: no aws-cdk-lib in what the Lambdas bundle', () => {
+  const pure = [...sources('lib/contract'), ...sources('lib/access')];
+  const offenders = pure.filter((file) => /from '(aws-cdk-lib|constructs)[/']/.test(readFileSync(join(ROOT, file), 'utf8')));
+  expect(offenders).toEqual([]);
+});
+
 test('only the core writes DynamoDB: lambda/api and lambda/workflow build no command, key or condition', () => {
   const orchestration = [...sources('lambda/api'), ...sources('lambda/workflow')];
   expect(orchestration.length).toBeGreaterThan(10);

@@ -1,3 +1,5 @@
+import { accessControlRules } from '../../lib/access/access-control-rules';
+import { catalogProperties } from '../../lib/access/catalog-properties';
 import { setupCommands } from '../../lib/access/datasource-setup';
 import { newExternalId } from '../../lib/access/external-id';
 import { folderPrefixes } from '../../lib/access/s3-access';
@@ -5,7 +7,6 @@ import { assumeStatementSid } from '../../lib/access/tenant-assume-policy';
 import type { Cluster, CreateDatasourceRequest, Datasource, DatasourceSetup } from '../../lib/contract/api';
 import { newDatasourceId, newJobId } from '../../lib/contract/ids';
 import { catalogName, datasourceRoleArn, starburstRoleArn } from '../../lib/contract/tenant-spec';
-import { accessControlRules, catalogProperties } from '../../lib/tenant/starburst-values';
 import { datasourceDocument, datasourcesOfCluster, getDatasource, listDatasources, LIVE_DATASOURCE_STATUSES, toTenantDatasource, type DatasourceRecord } from '../core/datasource-store';
 import { datasourceRefusal } from '../core/entitlements';
 import { addDatasourceItems, DATASOURCE_JOB_CLUSTER_STATUSES, removeDatasourceItems } from '../core/job-lifecycle';

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { Problem } from '../../lib/contract/api';
+import { PROBLEM_TYPE_BASE, type Problem } from '../../lib/contract/api';
 import type { Refusal } from './entitlements';
 
 /**
@@ -8,7 +8,6 @@ import type { Refusal } from './entitlements';
  * answer. Details never carry stack traces or internal names.
  */
 
-export const PROBLEM_TYPE_BASE = 'https://sici.dev/problems/';
 
 export type FieldError = { field: string; message: string };
 

@@ -13,7 +13,7 @@ import { ALL_OPERATIONS } from '../api/all-operations';
 import { createRouter } from '../api/router';
 import { startLocalDynamoDB, LOCAL_DYNAMODB_CREDENTIALS, type LocalDynamoDB } from './local-dynamodb';
 import { DEMO_TEAMS, loadOrCreateLocalProfiles, teamPrincipal, type LocalProfiles } from './local-identities';
-import { reconcile } from '../workflow/reconcile';
+import { reconcile } from '../workflow/reconciler';
 import type { WorkflowDependencies } from '../workflow/workflow-steps';
 import { FileSpecStore } from './file-spec-store';
 import { LocalAccessProbe } from './local-access-probe';

@@ -298,6 +298,9 @@ export const TeamPage = page(Team, 'TeamPage');
 
 // ---- Errors (RFC 9457) -----------------------------------------------------------------------
 
+/** Where a problem's `type` lives: this, followed by the problem's slug (e.g. `validation`). */
+export const PROBLEM_TYPE_BASE = 'https://sici.dev/problems/';
+
 export const Problem = z
   .strictObject({
     type: z.string().meta({ example: 'https://sici.dev/problems/validation' }),

@@ -69,7 +69,7 @@ export interface ApiFunctionsProps {
   readonly stateMachine?: IStateMachine;
 
   /**
-   * Folder holding one entry `<group>.ts` per route group, each exporting `handler`.
+   * Folder holding one entry `<group>.handler.ts` per route group, each exporting `handler`.
    *
    * @default `lambda/api` of this repository
    */
@@ -97,7 +97,7 @@ export interface ApiFunctionsProps {
 }
 
 /**
- * The API's Lambda functions: one `NodejsFunction` per route group (`lambda/api/<group>.ts`),
+ * The API's Lambda functions: one `NodejsFunction` per route group (`lambda/api/<group>.handler.ts`),
  * each with its own role, its own KMS-encrypted log group and only the permissions its routes
  * need. See `STATE_TABLE_ACTIONS`, `AUDITING_GROUPS` and `WORKFLOW_GROUPS`.
  *
@@ -128,7 +128,7 @@ export class ApiFunctions extends Construct {
 
     const { fn, role } = createSiciFunction(scope, {
       config: props.config,
-      entry: path.join(entryDirectory, `${group}.ts`),
+      entry: path.join(entryDirectory, `${group}.handler.ts`),
       description: `SICI API: the ${group} routes`,
       roleDescription: `SICI API, ${group} routes: the function's own role`,
       serviceName: `sici-api-${group}`,

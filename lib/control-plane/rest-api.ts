@@ -17,11 +17,11 @@ import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct, IDependable } from 'constructs';
 import { acknowledgeFindings } from '../compliance/compliance';
+import { PROBLEM_TYPE_BASE } from '../contract/api';
 import { ROUTES, RouteDefinition, RouteGroup } from '../contract/routes';
 import { EXECUTION_LOG_GROUP_PREFIX } from './api-gateway-logging-role';
 
 /** Base of the `type` URI of every problem the API answers (the same base as the Lambdas' problems). */
-const GATEWAY_PROBLEM_TYPE_BASE = 'https://sici.dev/problems/';
 
 export interface Throttle {
   /** Steady-state requests per second. */
@@ -258,7 +258,7 @@ const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
  */
 function problemTemplate(problem: GatewayProblem): string {
   const members = [
-    `"type":"${GATEWAY_PROBLEM_TYPE_BASE}${problem.slug}"`,
+    `"type":"${PROBLEM_TYPE_BASE}${problem.slug}"`,
     `"title":"${problem.title}"`,
     ...(problem.status === undefined ? [] : [`"status":${problem.status}`]),
     problem.detail === undefined ? '"detail":$context.error.messageString' : `"detail":${JSON.stringify(problem.detail)}`,

@@ -9,7 +9,7 @@ import type { IConstruct } from 'constructs';
  * The constructs that aws-cdk-lib creates for a tenant but exposes no API for, found here and
  * nowhere else: the tenant's constructs route their logs and acknowledge their findings. Each
  * lookup throws, saying what it expected, when an upgrade of aws-cdk-lib changes them
- * (test/tenant/aws-cdk-lib-internals.test.ts runs every one).
+ * (test/lib/tenant/aws-cdk-lib-internals.test.ts runs every one).
  */
 
 /** What aws-eks-v2 creates for a cluster's kubectl provider, besides what `cluster.kubectlProvider` exposes. */

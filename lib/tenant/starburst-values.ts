@@ -1,5 +1,7 @@
 import type { TierConfig } from '../config/platform-config';
-import { catalogName, type TenantDatasource, type TenantSpec } from '../contract/tenant-spec';
+import { accessControlRules } from '../access/access-control-rules';
+import { catalogs, renderProperties } from '../access/catalog-properties';
+import type { TenantSpec } from '../contract/tenant-spec';
 
 /**
  * The Helm values of a tenant's query engine, as a pure function of its TenantSpec and tier: no
@@ -79,116 +81,6 @@ export function podSizing(node: { vcpu: number; memoryGiB: number }): PodSizing 
     heapMiB,
     queryMaxMemoryPerNodeMiB: Math.floor(heapMiB * QUERY_MEMORY_SHARE),
     heapHeadroomPerNodeMiB: Math.floor(heapMiB * HEAP_HEADROOM_SHARE),
-  };
-}
-
-// ---- Catalogs --------------------------------------------------------------------------------
-
-/** Trino catalog properties of one datasource: Hive or Iceberg over native S3 with a Glue metastore in the data owner's account. */
-export function catalogProperties(ds: TenantDatasource): Record<string, string> {
-  const connector = ds.type === 's3-iceberg' ? 'iceberg' : 'hive';
-  const readOnly = ds.accessMode === 'read-only';
-  return {
-    'connector.name': connector,
-    ...(connector === 'iceberg' ? { 'iceberg.catalog.type': 'glue' } : { 'hive.metastore': 'glue' }),
-    // Connector-level security as a second fence behind the system access control rules.
-    [`${connector}.security`]: readOnly ? 'read-only' : 'allow-all',
-    'hive.metastore.glue.region': ds.region,
-    'hive.metastore.glue.catalogid': ds.externalAccountId,
-    'hive.metastore.glue.iam-role': ds.roleArn,
-    'hive.metastore.glue.external-id': ds.externalId,
-    'fs.native-s3.enabled': 'true',
-    's3.region': ds.region,
-    's3.iam-role': ds.roleArn,
-    's3.external-id': ds.externalId,
-  };
-}
-
-/** Renders a Java properties file; values here never contain newlines (the spec's schemas forbid them). */
-export function renderProperties(properties: Record<string, string>): string {
-  return Object.entries(properties)
-    .map(([key, value]) => `${key}=${value}`)
-    .join('\n')
-    .concat('\n');
-}
-
-/** One catalog per datasource, named after its id. */
-export function catalogs(spec: TenantSpec): Record<string, string> {
-  return Object.fromEntries(spec.datasources.map((ds) => [catalogName(ds.id), renderProperties(catalogProperties(ds))]));
-}
-
-// ---- Access control (Trino file-based system access control) -----------------------------------
-
-export interface CatalogRule {
-  group?: string;
-  catalog?: string;
-  allow: 'all' | 'read-only' | 'none';
-}
-export interface SchemaRule {
-  group?: string;
-  catalog?: string;
-  schema?: string;
-  owner: boolean;
-}
-export type TablePrivilege = 'SELECT' | 'INSERT' | 'DELETE' | 'UPDATE' | 'OWNERSHIP' | 'GRANT_SELECT';
-export interface TableRule {
-  group?: string;
-  catalog?: string;
-  schema?: string;
-  table?: string;
-  privileges: TablePrivilege[];
-}
-export interface QueryRule {
-  group?: string;
-  allow: Array<'execute' | 'kill' | 'view'>;
-}
-/** The `rules.json` document: rules apply in order, first match wins, and the last rule of each list denies. */
-export interface AccessControlRules {
-  catalogs: CatalogRule[];
-  schemas: SchemaRule[];
-  tables: TableRule[];
-  queries: QueryRule[];
-}
-
-const READ_WRITE_PRIVILEGES: TablePrivilege[] = ['SELECT', 'INSERT', 'DELETE', 'UPDATE', 'OWNERSHIP'];
-
-/** A Java regular expression that matches exactly the given names. */
-function exactly(names: string[]): string {
-  return names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
-}
-
-/**
- * The team's groups get their own catalogs (read-only or read-write per datasource) and read-only
- * access to the `system` catalog, which Trino clients query for metadata; everything else, for
- * everyone, is denied.
- */
-export function accessControlRules(spec: Pick<TenantSpec, 'accessGroups' | 'datasources'>): AccessControlRules {
-  const group = exactly(spec.accessGroups);
-  const byMode = (mode: TenantDatasource['accessMode']) =>
-    spec.datasources.filter((ds) => ds.accessMode === mode).map((ds) => catalogName(ds.id));
-  const readOnly = byMode('read-only');
-  const readWrite = byMode('read-write');
-
-  const catalogRules: CatalogRule[] = [];
-  const schemaRules: SchemaRule[] = [];
-  const tableRules: TableRule[] = [];
-  if (readWrite.length > 0) {
-    catalogRules.push({ group, catalog: exactly(readWrite), allow: 'all' });
-    schemaRules.push({ group, catalog: exactly(readWrite), schema: '.*', owner: true });
-    tableRules.push({ group, catalog: exactly(readWrite), privileges: READ_WRITE_PRIVILEGES });
-  }
-  if (readOnly.length > 0) {
-    catalogRules.push({ group, catalog: exactly(readOnly), allow: 'read-only' });
-    tableRules.push({ group, catalog: exactly(readOnly), privileges: ['SELECT'] });
-  }
-  catalogRules.push({ group, catalog: 'system', allow: 'read-only' });
-  tableRules.push({ group, catalog: 'system', privileges: ['SELECT'] });
-
-  return {
-    catalogs: [...catalogRules, { allow: 'none' }],
-    schemas: [...schemaRules, { owner: false }],
-    tables: [...tableRules, { privileges: [] }],
-    queries: [{ group, allow: ['execute', 'kill', 'view'] }, { allow: [] }],
   };
 }
 

@@ -19,7 +19,6 @@ export interface TenantStackProps extends Omit<StackProps, 'env' | 'stackName'> 
   readonly config: PlatformConfig;
 }
 
-export { tenantStackName };
 
 /**
  * One tenant's data plane: a dedicated VPC, a private EKS cluster sized by tier, the Starburst (or

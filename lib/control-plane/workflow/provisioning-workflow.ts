@@ -42,7 +42,7 @@ export interface ProvisioningWorkflowProps {
   /** The control plane key: tables, specs, logs. */
   readonly encryptionKey: IKey;
 
-  /** Folder of the workflow's Lambda entries (`steps.ts`, `reconciler.ts`). @default `lambda/workflow` of this repository */
+  /** Folder of the workflow's Lambda entries (`workflow-steps.handler.ts`, `reconciler.handler.ts`). @default `lambda/workflow` of this repository */
   readonly entryDirectory?: string;
 
   /** How long one job may run (the state machine's timeout). @default 2 hours */
@@ -92,7 +92,7 @@ export class ProvisioningWorkflow extends Construct {
     // The steps: invoked by the state machine only, synchronously.
     this.steps = createSiciFunction(new Construct(this, 'Steps'), {
       config: props.config,
-      entry: path.join(entryDirectory, 'steps.ts'),
+      entry: path.join(entryDirectory, 'workflow-steps.handler.ts'),
       description: 'SICI provisioning workflow: the steps of the state machine',
       roleDescription: 'SICI provisioning workflow steps: the function\'s own role',
       serviceName: 'sici-workflow',
@@ -149,7 +149,7 @@ export class ProvisioningWorkflow extends Construct {
     // The reconciler: one run at a time (reserved concurrency 1), every few minutes.
     this.reconciler = createSiciFunction(new Construct(this, 'Reconciler'), {
       config: props.config,
-      entry: path.join(entryDirectory, 'reconciler.ts'),
+      entry: path.join(entryDirectory, 'reconciler.handler.ts'),
       description: 'SICI provisioning workflow: re-drives PENDING jobs, fails jobs stuck RUNNING',
       roleDescription: 'SICI provisioning workflow reconciler: the function\'s own role',
       serviceName: 'sici-reconciler',

@@ -50,7 +50,7 @@ export const CODEBUILD_TRANSIENT_ERRORS = ['CodeBuild.AccountLimitExceededExcept
 export const RECORD_FAILURE_PREFIX = 'Record failure: ';
 
 export interface WorkflowStateMachineProps {
-  /** The one workflow function (`lambda/workflow/steps.ts`): every Lambda task invokes it with `{ step, state }`. */
+  /** The one workflow function (`lambda/workflow/workflow-steps.handler.ts`): every Lambda task invokes it with `{ step, state }`. */
   readonly stepsFunction: IFunction;
 
   /** The deploy runner: deploy and destroy start a build of it and wait for its end (`.sync`). */

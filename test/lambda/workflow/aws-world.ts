@@ -4,7 +4,7 @@ import type { TenantDatasource, TenantSpec } from '../../../lib/contract/tenant-
 import { TENANT_READER_ROLE_NAME } from '../../../lib/contract/workflow';
 import { tenantReaderRolePolicy } from '../../../lib/control-plane/workflow/provisioning-workflow';
 import { StsS3AccessProbe, type AwsClientOptions } from '../../../lambda/workflow/sts-s3-access-probe';
-import { synthesizeStarburstRole, type StarburstRoleDocuments } from '../../access/starburst-role-documents';
+import { synthesizeStarburstRole, type StarburstRoleDocuments } from '../../lib/access/starburst-role-documents';
 import { platformConfig } from '../../support/fixtures';
 import { FakeAws } from './fake-aws';
 

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
 import type { PolicyDocument, PolicyStatement } from '../../../lib/access/policy-document';
-import { decide, type Decision, type Request } from '../../access/simulate';
+import { decide, type Decision, type Request } from '../../lib/access/simulate';
 
 /**
  * AWS at the SDK's HTTP boundary: a smithy request handler that answers STS (Query/XML), S3

@@ -2,7 +2,7 @@ import type { PolicyStatement } from '../../../lib/access/policy-document';
 import type { AssumableDatasource } from '../../../lib/access/tenant-assume-policy';
 import { generatedStarburstStatements, IamPolicySimulatorPrecheck, type IamPolicySimulatorPrecheckOptions } from '../../../lambda/workflow/iam-policy-precheck';
 import { PermanentError, TransientError } from '../../../lambda/workflow/workflow-errors';
-import { tally } from '../../access/simulate';
+import { tally } from '../../lib/access/simulate';
 import { fixtureSpec, type FixtureName } from '../../support/fixtures';
 import { FakeAws } from './fake-aws';
 

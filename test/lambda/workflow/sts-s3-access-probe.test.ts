@@ -3,7 +3,7 @@ import { policyDocument, type PolicyStatement } from '../../../lib/access/policy
 import { tenantAssumeStatements, tenantTagSessionStatements } from '../../../lib/access/tenant-assume-policy';
 import type { TenantDatasource, TenantSpec } from '../../../lib/contract/tenant-spec';
 import { DatasourceAccessError, PermanentError, TransientError } from '../../../lambda/workflow/workflow-errors';
-import { tally } from '../../access/simulate';
+import { tally } from '../../lib/access/simulate';
 import { fixtureSpec, type FixtureName } from '../../support/fixtures';
 import { awsWorld, ownerAccess, READER_ARN, starburstRoleOf, WORKFLOW_FUNCTION, type OwnerSetup } from './aws-world';
 import type { Fault } from './fake-aws';

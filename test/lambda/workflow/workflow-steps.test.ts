@@ -10,7 +10,7 @@ import { getTeam } from '../../../lambda/core/team-store';
 import { FileSpecStore } from '../../../lambda/local/file-spec-store';
 import { LocalWorkflow } from '../../../lambda/local/local-workflow';
 import { synthesizedWorkflowDefinition } from '../../../lambda/local/workflow-definition';
-import { reconcile } from '../../../lambda/workflow/reconcile';
+import { reconcile } from '../../../lambda/workflow/reconciler';
 import { PermanentError, TransientError } from '../../../lambda/workflow/workflow-errors';
 import { IamPolicySimulatorPrecheck } from '../../../lambda/workflow/iam-policy-precheck';
 import type { AccessProbe } from '../../../lambda/workflow/ports';

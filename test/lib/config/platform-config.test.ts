@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadPlatformConfig, parsePlatformConfig, PLATFORM_CONFIG_KIND } from '../../../lib/config/load-platform-config';
+import { DocumentError } from '../../../lib/contract/documents';
+
+const example = () => JSON.parse(readFileSync('config/platform.json', 'utf8'));
+const problemsOf = (document: unknown): string[] => {
+  try {
+    parsePlatformConfig(document, 'test.json');
+  } catch (error) {
+    expect(error).toBeInstanceOf(DocumentError);
+    expect((error as DocumentError).kind).toBe(PLATFORM_CONFIG_KIND);
+    return (error as DocumentError).problems;
+  }
+  throw new Error('expected the configuration to be refused');
+};
+
+describe('platform configuration', () => {
+  it('loads the shipped configuration', () => {
+    const config = loadPlatformConfig('config/platform.json');
+    expect(Object.keys(config.tiers)).toEqual(['S', 'M', 'L']);
+    expect(config.queryRecordRetentionDays).toBe(90);
+  });
+
+  it('names each bad field and what it expects', () => {
+    const config = example();
+    config.tiers.M.worker.count = 0;
+    config.environments.dev.account = '1234';
+    config.engine.image.digest = 'latest';
+    config.admins = ['bob'];
+    config.approvedConnectors = ['s3-hive', 'ftp'];
+    config.surprise = true;
+    const problems = problemsOf(config);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^tiers\.M\.worker\.count: .*>=1/),
+        'environments.dev.account: a 12-digit AWS account id',
+        'engine.image.digest: an image digest sha256:<64 hex>',
+        'admins.0: an IAM user or role ARN',
+        expect.stringMatching(/^approvedConnectors\.1: /),
+        expect.stringMatching(/^\(root\): Unrecognized key: "surprise"/),
+      ]),
+    );
+  });
+
+  it('requires a price for every instance type a tier uses', () => {
+    const config = example();
+    delete config.prices.nodeHour['r7i.2xlarge'];
+    expect(problemsOf(config)).toEqual(['prices.nodeHour.r7i.2xlarge: a price for r7i.2xlarge, used by tier M worker']);
+  });
+
+  it('says when the file is missing or not JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sici-config-'));
+    expect(() => loadPlatformConfig(join(dir, 'absent.json'))).toThrow(/absent\.json is not a valid SICI platform configuration:\n {2}- cannot be read \(ENOENT\)/);
+    writeFileSync(join(dir, 'broken.json'), '{ "tiers": ');
+    expect(() => loadPlatformConfig(join(dir, 'broken.json'))).toThrow(/broken\.json .*\n {2}- is not JSON/);
+  });
+});
