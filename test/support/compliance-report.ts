@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { App } from 'aws-cdk-lib';
 
 /** The validation report a synth with compliance checks writes into its outdir (the parts tests read). */
 export interface ValidationReport {
@@ -32,4 +33,14 @@ export function expectCleanSynth(synthError: unknown, outdir: string): void {
   if (!synthError) return;
   const findings = complianceFindings(outdir);
   throw new Error(`Synth failed: ${(synthError as Error).message}\n${findings.join('\n') || '(no validation report)'}`);
+}
+
+/** Synthesizes `app`, answering the error a failed synth (e.g. a compliance finding) threw, if any. */
+export function synthError(app: App): unknown {
+  try {
+    app.synth();
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('the synth threw nothing');
+  }
 }

@@ -6,6 +6,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { addComplianceChecks } from '../../lib/compliance/compliance';
 import { ControlPlaneStack } from '../../lib/control-plane/control-plane-stack';
 import { cdkApp } from './cdk-app';
+import { synthError } from './compliance-report';
 import { platformConfig } from './fixtures';
 import { TemplateJson, type Json } from './template';
 
@@ -62,15 +63,10 @@ export function synthControlPlane(options: ControlPlaneSynthOptions = {}): Synth
   const app = cdkApp({ outdir, bundling: options.bundling ?? false });
   new ControlPlaneStack(app, CONTROL_PLANE_STACK, { config: platformConfig(), stateMachine: options.stateMachine?.(app) });
   if (options.complianceChecks) addComplianceChecks(app);
-  let synthError: unknown;
-  try {
-    app.synth();
-  } catch (error) {
-    if (!options.complianceChecks) throw error;
-    synthError = error;
-  }
+  const failure = synthError(app);
+  if (failure && !options.complianceChecks) throw failure;
   // The compliance checks run after the templates are written; anything that failed earlier has none.
   const template = path.join(outdir, `${CONTROL_PLANE_STACK}.template.json`);
-  if (!fs.existsSync(template)) throw synthError;
-  return new SynthesizedControlPlane(JSON.parse(fs.readFileSync(template, 'utf8')), outdir, synthError);
+  if (!fs.existsSync(template)) throw failure;
+  return new SynthesizedControlPlane(JSON.parse(fs.readFileSync(template, 'utf8')), outdir, failure);
 }

@@ -2,19 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlatformConfig, parsePlatformConfig, PLATFORM_CONFIG_KIND } from '../../../lib/config/load-platform-config';
-import { DocumentError } from '../../../lib/contract/documents';
+import { documentProblems } from '../../support/document-problems';
 
 const example = () => JSON.parse(readFileSync('config/platform.json', 'utf8'));
-const problemsOf = (document: unknown): string[] => {
-  try {
-    parsePlatformConfig(document, 'test.json');
-  } catch (error) {
-    expect(error).toBeInstanceOf(DocumentError);
-    expect((error as DocumentError).kind).toBe(PLATFORM_CONFIG_KIND);
-    return (error as DocumentError).problems;
-  }
-  throw new Error('expected the configuration to be refused');
-};
+const problemsOf = (document: unknown): string[] => documentProblems(() => parsePlatformConfig(document, 'test.json'), PLATFORM_CONFIG_KIND);
 
 describe('platform configuration', () => {
   it('loads the shipped configuration', () => {

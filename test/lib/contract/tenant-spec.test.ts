@@ -1,20 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DocumentError } from '../../../lib/contract/documents';
 import { catalogName, loadTenantSpec, parseTenantSpec, TENANT_SPEC_KIND } from '../../../lib/contract/tenant-spec';
+import { documentProblems } from '../../support/document-problems';
 import { FIXTURES, readFixture } from '../../support/fixtures';
 
-function problemsOf(document: unknown): string[] {
-  try {
-    parseTenantSpec(document, 'spec.json');
-  } catch (error) {
-    expect(error).toBeInstanceOf(DocumentError);
-    expect((error as DocumentError).kind).toBe(TENANT_SPEC_KIND);
-    return (error as DocumentError).problems;
-  }
-  throw new Error('expected the spec to be rejected');
-}
+const problemsOf = (document: unknown): string[] => documentProblems(() => parseTenantSpec(document, 'spec.json'), TENANT_SPEC_KIND);
 
 describe('TenantSpec', () => {
   test.each(Object.values(FIXTURES))('fixture %s is a valid spec', (file) => {

@@ -7,7 +7,7 @@ import { addComplianceChecks } from '../../../lib/compliance/compliance';
 import { tenantStackName } from '../../../lib/contract/tenant-spec';
 import { TenantStack } from '../../../lib/tenant/tenant-stack';
 import { cdkApp } from '../../support/cdk-app';
-import { validationReport } from '../../support/compliance-report';
+import { synthError, validationReport } from '../../support/compliance-report';
 import { FixtureName, tenantInputs, TenantVariant } from '../../support/fixtures';
 
 /**
@@ -29,12 +29,7 @@ describe('compliance of the TenantStack', () => {
     new TenantStack(app, tenantStackName(spec.clusterId), { spec, config });
     addComplianceChecks(app);
 
-    let failure: unknown;
-    try {
-      app.synth();
-    } catch (error) {
-      failure = error;
-    }
+    const failure = synthError(app);
     const report = validationReport(outdir)!;
     const unacknowledged = report.pluginReports.flatMap((plugin) =>
       plugin.violations.filter((v) => v.severity === 'error' || v.severity === 'fatal').map((v) => `${plugin.pluginName}: ${v.ruleName}`),
