@@ -36,11 +36,11 @@ export function expectCleanSynth(synthError: unknown, outdir: string): void {
 }
 
 /** Synthesizes `app`, answering the error a failed synth (e.g. a compliance finding) threw, if any. */
-export function synthError(app: App): unknown {
+export function synthError(app: App): Error | undefined {
   try {
     app.synth();
     return undefined;
   } catch (error) {
-    return error ?? new Error('the synth threw nothing');
+    return error instanceof Error ? error : new Error(String(error));
   }
 }

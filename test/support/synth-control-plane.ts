@@ -67,6 +67,6 @@ export function synthControlPlane(options: ControlPlaneSynthOptions = {}): Synth
   if (failure && !options.complianceChecks) throw failure;
   // The compliance checks run after the templates are written; anything that failed earlier has none.
   const template = path.join(outdir, `${CONTROL_PLANE_STACK}.template.json`);
-  if (!fs.existsSync(template)) throw failure;
+  if (!fs.existsSync(template)) throw failure ?? new Error(`${CONTROL_PLANE_STACK} wrote no template`);
   return new SynthesizedControlPlane(JSON.parse(fs.readFileSync(template, 'utf8')), outdir, failure);
 }
