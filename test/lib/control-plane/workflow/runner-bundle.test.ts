@@ -58,7 +58,7 @@ describe('bundle', () => {
   test('node_modules: the app’s production closure and the CDK CLI, no dev tools or SDK clients, no type declarations', () => {
     const top = Object.keys(manifest.packages).filter((dir) => !dir.includes(`${path.sep}node_modules${path.sep}`));
     expect(top).toEqual(expect.arrayContaining(['aws-cdk-lib', 'aws-cdk', 'constructs', 'zod', 'cdk-nag', '@cdklabs/cdk-validator-cfnguard', '@aws-cdk/lambda-layer-kubectl-v35', 'esbuild']));
-    for (const dev of ['jest', 'typescript', 'ts-node', 'asl-validator', 'aws-local-stepfunctions', 'dynalite', '@aws-sdk/client-dynamodb', 'fast-check']) {
+    for (const dev of ['jest', 'typescript', 'ts-node', 'asl-validator', 'aws-local-stepfunctions', 'dynalite', '@aws-sdk/client-dynamodb', 'fast-check', '@cloud-copilot/iam-simulate', 'eslint']) {
       expect([dev, dev in manifest.packages, fs.existsSync(path.join(bundle, 'node_modules', dev))]).toEqual([dev, false, false]);
     }
     const lib = path.join(bundle, 'node_modules', 'aws-cdk-lib');
