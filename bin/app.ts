@@ -2,31 +2,39 @@
 import { App } from 'aws-cdk-lib';
 import { addComplianceChecks } from '../lib/compliance/compliance';
 import { loadPlatformConfig } from '../lib/config/load-platform-config';
-import { ControlPlaneStack } from '../lib/control-plane/control-plane-stack';
-import { loadTenantSpec, tenantStackName } from '../lib/contract/tenant-spec';
-import { TenantStack } from '../lib/tenant/tenant-stack';
+import { CONTROL_PLANE_STACK_NAME, loadTenantSpec, tenantStackName } from '../lib/contract/tenant-spec';
 
 /**
- * The one SICI CDK app: always the `SiciControlPlane` stack; one `TenantStack-<clusterId>` when
- * given a TenantSpec (`-c tenantSpec=FILE`), as the provisioning job's CodeBuild runner does.
+ * The one SICI CDK app. It builds what it is asked for: the `SiciControlPlane` stack by default,
+ * or, given a TenantSpec (`-c tenantSpec=FILE`, as the deploy runner and the local deployer do),
+ * that one `TenantStack-<clusterId>` and nothing else: a tenant deploy never loads, builds or
+ * bundles the control plane. Either way every compliance check runs.
  */
-const app = new App();
+async function main(): Promise<void> {
+  const app = new App();
 
-/** A context value of the app (`-c key=value`, always a string on the command line), if given. */
-function contextString(key: string): string | undefined {
-  const value: unknown = app.node.tryGetContext(key);
-  if (value === undefined || typeof value === 'string') return value;
-  throw new Error(`context ${key} must be a file name, not ${JSON.stringify(value)}`);
+  /** A context value of the app (`-c key=value`, always a string on the command line), if given. */
+  const contextString = (key: string): string | undefined => {
+    const value: unknown = app.node.tryGetContext(key);
+    if (value === undefined || typeof value === 'string') return value;
+    throw new Error(`context ${key} must be a file name, not ${JSON.stringify(value)}`);
+  };
+
+  const config = loadPlatformConfig(contextString('platformConfig') ?? process.env.SICI_CONFIG);
+  const tenantSpecFile = contextString('tenantSpec');
+  if (tenantSpecFile) {
+    const spec = loadTenantSpec(tenantSpecFile);
+    const { TenantStack } = await import('../lib/tenant/tenant-stack');
+    new TenantStack(app, tenantStackName(spec.clusterId), { spec, config });
+  } else {
+    const { ControlPlaneStack } = await import('../lib/control-plane/control-plane-stack');
+    new ControlPlaneStack(app, CONTROL_PLANE_STACK_NAME, { config });
+  }
+  addComplianceChecks(app);
+  app.synth();
 }
 
-const config = loadPlatformConfig(contextString('platformConfig') ?? process.env.SICI_CONFIG);
-
-new ControlPlaneStack(app, 'SiciControlPlane', { config });
-
-const tenantSpecFile = contextString('tenantSpec');
-if (tenantSpecFile) {
-  const spec = loadTenantSpec(tenantSpecFile);
-  new TenantStack(app, tenantStackName(spec.clusterId), { spec, config });
-}
-
-addComplianceChecks(app);
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  process.exit(1);
+});

@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import type { PlatformConfig } from '../../lib/config/platform-config';
+// The local host runs the CDK app itself, as the deploy runner does: compiled, from the project's cache.
+import { cachedCompiledApp } from '../../lib/control-plane/workflow/compiled-app';
 import { starburstRoleArn, tenantStackName } from '../../lib/contract/tenant-spec';
 import { RUNNER_ENV, RunnerAction, type StartBuildParameters } from '../../lib/contract/workflow';
 import type { Tables } from '../core/tables';
@@ -12,6 +14,8 @@ import { PermanentError, TransientError } from '../workflow/workflow-errors';
 import { recordEvent } from '../core/event-store';
 
 const run = promisify(execFile);
+
+const PROJECT_ROOT = resolve(__dirname, '../..');
 
 export interface LocalDeployerOptions {
   /** Where each cluster's synthesized deployments and its outputs are kept. */
@@ -47,6 +51,7 @@ export interface BuildResult {
 export class LocalDeployer implements TenantOutputsReader {
   /** Synths run two at a time (each takes a core), as CodeBuild caps concurrent builds. */
   private readonly slots = pLimit(2);
+  private compiledApp?: string;
 
   constructor(private readonly options: LocalDeployerOptions) {}
 
@@ -75,6 +80,11 @@ export class LocalDeployer implements TenantOutputsReader {
     return JSON.parse(readFileSync(file, 'utf8')) as DeployedTemplate;
   }
 
+  /** The compiled CDK app every deploy runs: compiled once per version of the sources, on first use. */
+  private app(): string {
+    return (this.compiledApp ??= cachedCompiledApp(PROJECT_ROOT));
+  }
+
   private clusterFolder(clusterId: string): string {
     return join(this.options.folder, clusterId);
   }
@@ -94,12 +104,18 @@ export class LocalDeployer implements TenantOutputsReader {
     const outdir = join(folder, 'cdk.out');
     const started = Date.now();
     try {
-      await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'bin/app.ts'], {
-        cwd: resolve(__dirname, '../..'),
+      await run(process.execPath, [this.app()], {
+        cwd: PROJECT_ROOT,
         env: {
           ...process.env,
           CDK_OUTDIR: outdir,
-          CDK_CONTEXT_JSON: JSON.stringify({ tenantSpec: specFile, platformConfig: resolve(this.options.configFile), 'aws:cdk:bundling-stacks': [] }),
+          // Nothing is deployed: assets are neither bundled nor staged, only the template is kept.
+          CDK_CONTEXT_JSON: JSON.stringify({
+            tenantSpec: specFile,
+            platformConfig: resolve(this.options.configFile),
+            'aws:cdk:bundling-stacks': [],
+            'aws:cdk:disable-asset-staging': true,
+          }),
         },
         maxBuffer: 32 * 1024 * 1024,
       });

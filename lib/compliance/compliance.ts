@@ -1,7 +1,7 @@
 import { App, ValidationError, Validations } from 'aws-cdk-lib';
-import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { CfnGuardChecks } from './cfn-guard-checks';
 import { lit } from './error-code';
 
 /**
@@ -14,7 +14,7 @@ export function addComplianceChecks(app: App): void {
     new AwsSolutionsChecks(app),
     new NIST80053R5Checks(app),
     new HIPAASecurityChecks(app),
-    new CfnGuardValidator(),
+    new CfnGuardChecks(),
   );
 }
 

@@ -216,6 +216,9 @@ export function catalogName(datasourceId: string): string {
   return datasourceId.replace(/-/g, '_');
 }
 
+/** The CloudFormation stack name of the control plane. */
+export const CONTROL_PLANE_STACK_NAME = 'SiciControlPlane';
+
 /** The CloudFormation stack name of a tenant: it follows from the cluster id alone. */
 export function tenantStackName(clusterId: string): string {
   return `TenantStack-${clusterId}`;

@@ -5,12 +5,13 @@ import type { App } from 'aws-cdk-lib';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { addComplianceChecks } from '../../lib/compliance/compliance';
 import { ControlPlaneStack } from '../../lib/control-plane/control-plane-stack';
+import { CONTROL_PLANE_STACK_NAME } from '../../lib/contract/tenant-spec';
 import { cdkApp } from './cdk-app';
 import { synthError } from './compliance-report';
 import { platformConfig } from './fixtures';
 import { TemplateJson, type Json } from './template';
 
-export const CONTROL_PLANE_STACK = 'SiciControlPlane';
+export const CONTROL_PLANE_STACK = CONTROL_PLANE_STACK_NAME;
 
 export interface ControlPlaneSynthOptions {
   /**

@@ -1,3 +1,5 @@
+import { CONTROL_PLANE_STACK_NAME } from '../../contract/tenant-spec';
+
 /**
  * The provisioning workflow's ASL, read from a synthesized CloudFormation template of the control
  * plane stack. CloudFormation resolves the definition's references (the workflow function's ARN,
@@ -31,7 +33,7 @@ const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::Region': PLACEHOLDER_REGION,
   'AWS::AccountId': PLACEHOLDER_ACCOUNT,
   'AWS::URLSuffix': 'amazonaws.com',
-  'AWS::StackName': 'SiciControlPlane',
+  'AWS::StackName': CONTROL_PLANE_STACK_NAME,
 };
 
 type Json = unknown;

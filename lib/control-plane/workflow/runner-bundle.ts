@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { isBuiltin } from 'node:module';
 import * as path from 'node:path';
 import type { PlatformConfig } from '../../config/platform-config';
+import { compileApp, listFiles } from './compiled-app';
 
 /**
  * The deploy runner's bundle: everything the CodeBuild job needs to run `cdk deploy` (or
@@ -11,11 +11,8 @@ import type { PlatformConfig } from '../../config/platform-config';
  *
  * Layout (the root of the CodeBuild source):
  *
- *   bin/app.js, lib/**.js, lambda/core/*.js   the CDK app, transpiled by esbuild file by file (the
- *                                            source layout is kept, so `__dirname` means the same)
- *   lambda/**.ts                             the Lambda entries: the control plane stack is
- *                                            synthesized too (never deployed or bundled by the
- *                                            runner), and NodejsFunction wants its entry files
+ *   bin/app.js, lib/**.js, lambda/core/*.js   the CDK app, compiled (see compiled-app.ts); given a
+ *                                            TenantSpec it builds that TenantStack only
  *   config/platform.json                     the validated configuration this stack was made with
  *   cdk.json                                 the project's, with `app: node bin/app.js`
  *   package.json, package-lock.json, tsconfig.json
@@ -29,24 +26,18 @@ import type { PlatformConfig } from '../../config/platform-config';
  * Trade-offs: the bundle is about 200 MB (80 MB zipped; aws-cdk-lib, the kubectl and AWS CLI
  * layers, the CDK CLI, the cfn-guard binary), uploaded once per change of the control plane's
  * code, configuration or lock file, and downloaded by each build (seconds, inside the region).
- * Native binaries come from the machine that synthesizes: esbuild's platform package (whichever
- * is installed; the runner only needs esbuild to be found, never runs it) and the cfn-guard
- * validator's (it ships every platform's; the runner runs the Linux x86_64 one, as the CodeBuild
- * image is, and the macOS builds are left out). A pre-built runner image
+ * Native binaries come from the machine that synthesizes: the cfn-guard validator's (it ships
+ * every platform's; the runner runs the Linux x86_64 one, as the CodeBuild image is, and the macOS
+ * builds are left out). A pre-built runner image
  * (ECR, by digest) would make builds start faster but needs an image pipeline and Docker; it is
  * a possible later `DeployRunner` option, not needed for correctness.
  */
 
 /**
- * The packages the runner needs besides those the app imports: the CDK CLI, and esbuild, which
- * `NodejsFunction` looks for when it is constructed (without it, it builds a Docker bundling image
- * right away, even for a stack whose bundling is skipped). The runner never bundles a function:
- * `cdk deploy --exclusively TenantStack-…` bundles only the tenant stack, which has none.
+ * The package the runner needs besides those the app imports: the CDK CLI. A tenant deploy never
+ * constructs the control plane, so the bundle holds no Lambda sources.
  */
-const RUNNER_TOOL_PACKAGES = ['aws-cdk', 'esbuild'] as const;
-
-/** The entry of the CDK app, relative to the project root. */
-const APP_ENTRY = 'bin/app.ts';
+const RUNNER_TOOL_PACKAGES = ['aws-cdk'] as const;
 
 /** The runner script in the bundle's root. */
 export const RUNNER_SCRIPT_FILE = 'run-tenant-stack.sh';
@@ -105,51 +96,11 @@ export function runnerBundleFingerprint(options: RunnerBundleOptions): string {
  */
 export function buildRunnerBundle(outputDir: string, options: RunnerBundleOptions): RunnerBundleManifest {
   const root = options.projectRoot;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on use: a synth that skips bundling must not need esbuild
-  const esbuild = require('esbuild') as typeof import('esbuild');
 
-  // 1. What the app reads: its own files, and the packages it imports.
-  const analysis = esbuild.buildSync({
-    absWorkingDir: root,
-    entryPoints: [APP_ENTRY],
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    write: false,
-    metafile: true,
-    outdir: path.join(outputDir, '.analysis'),
-    logLevel: 'silent',
-  });
-  const appInputs = Object.keys(analysis.metafile.inputs);
-  const importedPackages = new Set<string>();
-  for (const input of Object.values(analysis.metafile.inputs)) {
-    for (const imported of input.imports) {
-      if (imported.external && !isBuiltin(imported.path) && !imported.path.startsWith('.') && !path.isAbsolute(imported.path)) {
-        importedPackages.add(packageName(imported.path));
-      }
-    }
-  }
+  // 1. The app, compiled, and the packages it imports.
+  const app = compileApp(root, outputDir);
 
-  // 2. The Lambda sources (entries of the control plane's functions), then the app transpiled over them.
-  copyTree(path.join(root, 'lambda'), path.join(outputDir, 'lambda'), () => true, false);
-  const typescript = appInputs.filter((file) => /\.[cm]?tsx?$/.test(file));
-  esbuild.buildSync({
-    absWorkingDir: root,
-    entryPoints: typescript,
-    outdir: outputDir,
-    outbase: '.',
-    bundle: false,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'warning',
-  });
-  for (const file of appInputs.filter((f) => !typescript.includes(f))) {
-    fs.mkdirSync(path.dirname(path.join(outputDir, file)), { recursive: true });
-    fs.copyFileSync(path.join(root, file), path.join(outputDir, file));
-  }
-
-  // 3. Configuration and project files.
+  // 2. Configuration and project files.
   fs.mkdirSync(path.join(outputDir, 'config'), { recursive: true });
   fs.writeFileSync(path.join(outputDir, 'config', 'platform.json'), JSON.stringify(options.config, null, 2));
   for (const file of ROOT_FILES) fs.copyFileSync(path.join(root, file), path.join(outputDir, file));
@@ -158,8 +109,8 @@ export function buildRunnerBundle(outputDir: string, options: RunnerBundleOption
   fs.copyFileSync(RUNNER_SCRIPT_SOURCE, path.join(outputDir, RUNNER_SCRIPT_FILE));
   fs.chmodSync(path.join(outputDir, RUNNER_SCRIPT_FILE), 0o755);
 
-  // 4. node_modules: the dependency closure of the imported packages and the CLI.
-  const packages = dependencyClosure(root, [...importedPackages, ...RUNNER_TOOL_PACKAGES]);
+  // 3. node_modules: the dependency closure of the imported packages and the CLI.
+  const packages = dependencyClosure(root, [...app.importedPackages, ...RUNNER_TOOL_PACKAGES]);
   const nodeModules = path.join(root, 'node_modules');
   const copied: string[] = [];
   for (const dir of Object.keys(packages).sort((a, b) => a.length - b.length)) {
@@ -173,17 +124,11 @@ export function buildRunnerBundle(outputDir: string, options: RunnerBundleOption
 
   const manifest: RunnerBundleManifest = {
     packages,
-    appFiles: typescript.map((file) => file.replace(/\.[cm]?tsx?$/, '.js')),
+    appFiles: app.appFiles,
     fingerprint: runnerBundleFingerprint(options),
   };
   fs.writeFileSync(path.join(outputDir, RUNNER_MANIFEST_FILE), JSON.stringify(manifest, null, 2));
   return manifest;
-}
-
-/** `@scope/name/sub/path` → `@scope/name`; `name/sub` → `name`. */
-function packageName(specifier: string): string {
-  const parts = specifier.split('/');
-  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
 /**
@@ -224,19 +169,6 @@ function resolvePackage(name: string, fromDir: string, projectRoot: string): str
     if (fs.existsSync(path.join(candidate, 'package.json'))) return candidate;
     if (dir === projectRoot || path.dirname(dir) === dir) return undefined;
   }
-}
-
-/** Files under `dir`, recursively (none if it does not exist). */
-function listFiles(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((entry) => {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) return listFiles(full);
-      return entry.isFile() ? [full] : [];
-    });
 }
 
 /**
