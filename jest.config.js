@@ -6,5 +6,7 @@ module.exports = {
   // Type checking runs once for the whole project in `npm test` (tsc); ts-jest only transpiles.
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 300000,
+  // Every core: jest's default (cores - 1) runs every file on one worker on a two-core machine.
+  maxWorkers: '100%',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };

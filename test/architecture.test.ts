@@ -17,7 +17,7 @@ const sources = (dir: string): string[] =>
 /** The project files a source file imports (relative imports only), as paths from the root without extension. */
 function localImports(file: string): string[] {
   const text = readFileSync(join(ROOT, file), 'utf8');
-  const specifiers = [...text.matchAll(/(?:from|import|require\()\s*'(\.[^']+)'/g)].map((m) => m[1]);
+  const specifiers = [...text.matchAll(/(?:from|import\(?|require\()\s*'(\.[^']+)'/g)].map((m) => m[1]);
   return specifiers.map((specifier) => relative(ROOT, resolve(ROOT, dirname(file), specifier)));
 }
 

@@ -73,7 +73,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const workflowDeps: WorkflowDependencies = { tables, config: options.config, specs, outputs: deployer, access, now };
   const workflow = options.holdJobs
     ? undefined
-    : new LocalWorkflow({ definition: synthesizedWorkflowDefinition(options.config), deps: workflowDeps, deployer, log });
+    : new LocalWorkflow({ definition: await synthesizedWorkflowDefinition(options.config), deps: workflowDeps, deployer, log });
   const heldJobs: JobStarter = { start: async (job) => log(`job ${job.jobId} held (PENDING): jobs are not run while --hold-jobs is on`) };
 
   const deps: Dependencies = {

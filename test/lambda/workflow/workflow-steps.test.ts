@@ -27,11 +27,12 @@ import { FakeAws } from './fake-aws';
  */
 
 const config = loadPlatformConfig('config/platform.json');
-const definition = synthesizedWorkflowDefinition(config);
 const MEMBER = principalOf('wf-member');
 
+let definition: object;
 let specsDir: string;
-beforeAll(() => {
+beforeAll(async () => {
+  definition = await synthesizedWorkflowDefinition(config);
   specsDir = mkdtempSync(join(tmpdir(), 'sici-specs-'));
 });
 afterAll(() => rmSync(specsDir, { recursive: true, force: true }));
