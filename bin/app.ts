@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from 'node:v8';
 import { App } from 'aws-cdk-lib';
 import { addComplianceChecks } from '../lib/compliance/compliance';
 import { loadPlatformConfig } from '../lib/config/load-platform-config';
@@ -11,6 +12,10 @@ import { CONTROL_PLANE_STACK_NAME, loadTenantSpec, tenantStackName } from '../li
  * bundles the control plane. Either way every compliance check runs.
  */
 async function main(): Promise<void> {
+  // aws-cdk-lib's CloudFormation validation runs a large WebAssembly module once per synth, for about
+  // a second: V8's optimizing tier costs more to compile than it saves (about 0.4 s of a 3.5 s synth
+  // here). Set before the module is first compiled, during the synth.
+  setFlagsFromString('--liftoff-only');
   const app = new App();
 
   /** A context value of the app (`-c key=value`, always a string on the command line), if given. */

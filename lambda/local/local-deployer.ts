@@ -16,6 +16,7 @@ import { recordEvent } from '../core/event-store';
 const run = promisify(execFile);
 
 const PROJECT_ROOT = resolve(__dirname, '../..');
+const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
 
 export interface LocalDeployerOptions {
   /** Where each cluster's synthesized deployments and its outputs are kept. */
@@ -109,8 +110,10 @@ export class LocalDeployer implements TenantOutputsReader {
         env: {
           ...process.env,
           CDK_OUTDIR: outdir,
-          // Nothing is deployed: assets are neither bundled nor staged, only the template is kept.
+          // The context the CDK CLI would pass (cdk.json's feature flags) and the spec. Nothing is
+          // deployed: assets are neither bundled nor staged, only the template is kept.
           CDK_CONTEXT_JSON: JSON.stringify({
+            ...CDK_JSON_CONTEXT,
             tenantSpec: specFile,
             platformConfig: resolve(this.options.configFile),
             'aws:cdk:bundling-stacks': [],
