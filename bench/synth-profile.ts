@@ -25,7 +25,8 @@ export function profileTenantSynth(): SynthPhase[] {
   const script = join(work, 'profile.js');
   writeFileSync(
     script,
-    `const startedAt = performance.now();
+    `require('node:v8').setFlagsFromString('--liftoff-only'); // as bin/app.ts does
+const startedAt = performance.now();
 const phases = [['process start (node to first line)', startedAt]];
 const mark = (phase, since) => { const now = performance.now(); phases.push([phase, now - since]); return now; };
 // The project's packages, as the compiled app finds them.
@@ -60,7 +61,7 @@ console.log(JSON.stringify(phases));
 `,
   );
   try {
-    const result = spawnSync(process.execPath, [...(process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean), script], { cwd: ROOT, encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [script], { cwd: ROOT, encoding: 'utf8' });
     if (result.status !== 0) throw new Error(`synth profile failed:\n${result.stderr.slice(-2000)}`);
     const phases = JSON.parse(result.stdout.trim().split('\n').pop()!) as Array<[string, number]>;
     return phases.map(([phase, ms]) => ({ phase, ms: Math.round(ms) }));
