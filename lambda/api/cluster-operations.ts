@@ -9,6 +9,7 @@ import { newJob } from '../core/job-store';
 import { conflict, notFound, refusalProblem } from '../core/problems';
 import { transact, TransactionConflict } from '../core/tables';
 import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from '../core/transitions';
+import { auditEntity } from '../core/audit-log';
 import type { TeamCaller } from '../core/callers';
 import { commitWithAnswer } from './commit-with-answer';
 import type { Dependencies, OperationContext, OperationResult, Operations } from './operation';
@@ -88,7 +89,7 @@ async function createCluster(context: OperationContext<'createCluster'>): Promis
 
   const items = [
     ...createClusterItems(deps.tables, cluster, job),
-    context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId, tier: body.tier, environment: body.environment }),
+    context.audit(auditEntity({ clusterId: cluster.clusterId }, 'clusters'), { jobId: job.jobId, tier: body.tier, environment: body.environment }),
   ];
   await commitWithAnswer(context, items, answer, (error) => {
     if (error.failedIndexes.includes(QUOTA_ITEM_INDEX)) throw refusalProblem(quotaRefusal(team));
@@ -125,7 +126,7 @@ async function startJobOnCluster(
   }
   const job = newJob(cluster, newJobId(), operationType, time);
   try {
-    await transact(deps.tables, [...acceptJobItems(deps.tables, cluster, job, { changes }), context.audit(`cluster/${cluster.clusterId}`, { jobId: job.jobId, ...changes })]);
+    await transact(deps.tables, [...acceptJobItems(deps.tables, cluster, job, { changes }), context.audit(auditEntity({ clusterId: cluster.clusterId }, 'clusters'), { jobId: job.jobId, ...changes })]);
   } catch (error) {
     if (!(error instanceof TransactionConflict)) throw error;
     await changedConcurrently(deps, cluster.clusterId);

@@ -1,13 +1,15 @@
 import { findStoredAnswer, storeAnswer } from '../core/idempotency';
+import { idempotencyKeyReused } from '../core/problems';
 import { transact, TransactionConflict, type TransactItem } from '../core/tables';
 import type { OperationId } from '../../lib/contract/routes';
 import type { OperationContext, OperationResult } from './operation';
 import { Replay } from './router';
 
 /**
- * Commits a change and, for a call with an `Idempotency-Key`, its answer, in one transaction: a
- * concurrent retry that stored the answer first is replayed; any other failed condition goes to
- * `onConflict`, which throws the problem the caller should see.
+ * Commits a change and, for a call with an `Idempotency-Key`, its answer, in one transaction: when a
+ * concurrent call with the same key stored its answer first, that answer is replayed if it answered
+ * the same request and refused (422) otherwise; any other failed condition goes to `onConflict`,
+ * which throws the problem the caller should see.
  */
 export async function commitWithAnswer(
   context: Pick<OperationContext<OperationId>, 'deps' | 'idempotency'>,
@@ -33,6 +35,8 @@ export async function commitWithAnswer(
     if (!(error instanceof TransactionConflict)) throw error;
     if (context.idempotency && error.failedIndexes.includes(items.length)) {
       const stored = await findStoredAnswer(deps.tables, context.idempotency, deps.now());
+      // A retry that lost the race gets the first answer only if it is the same request.
+      if (stored && stored.fingerprint !== context.idempotency.fingerprint) throw idempotencyKeyReused();
       if (stored) throw new Replay(stored);
     }
     await onConflict(error);

@@ -7,6 +7,7 @@ import { assumeStatementSid } from '../../lib/access/tenant-assume-policy';
 import type { Cluster, CreateDatasourceRequest, Datasource, DatasourceSetup } from '../../lib/contract/api';
 import { newDatasourceId, newJobId } from '../../lib/contract/ids';
 import { catalogName, datasourceRoleArn, starburstRoleArn } from '../../lib/contract/tenant-spec';
+import { auditEntity } from '../core/audit-log';
 import { datasourceDocument, datasourcesOfCluster, getDatasource, listDatasources, LIVE_DATASOURCE_STATUSES, toTenantDatasource, type DatasourceRecord } from '../core/datasource-store';
 import { datasourceRefusal } from '../core/entitlements';
 import { addDatasourceItems, DATASOURCE_JOB_CLUSTER_STATUSES, removeDatasourceItems } from '../core/job-lifecycle';
@@ -97,7 +98,7 @@ async function createDatasource(context: OperationContext<'createDatasource'>): 
     context,
     [
       ...addDatasourceItems(deps.tables, cluster, job, record),
-      context.audit(`cluster/${cluster.clusterId}/datasource/${datasourceId}`, {
+      context.audit(auditEntity({ clusterId: cluster.clusterId, datasourceId }, 'clusters'), {
         jobId: job.jobId,
         type: body.type,
         externalAccountId: body.externalAccountId,
@@ -137,7 +138,7 @@ async function deleteDatasource(context: OperationContext<'deleteDatasource'>): 
     context,
     [
       ...removeDatasourceItems(deps.tables, cluster, job, datasource),
-      context.audit(`cluster/${cluster.clusterId}/datasource/${datasource.datasourceId}`, { jobId: job.jobId }),
+      context.audit(auditEntity(datasource, 'clusters'), { jobId: job.jobId }),
     ],
     answer,
     (error) => clusterConflict(deps, cluster.clusterId, error),

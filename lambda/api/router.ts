@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { OperationId, Route, RouteDefinition } from '../../lib/contract/routes';
-import { appendAudit, auditPut, type AuditOutcome } from '../core/audit-log';
+import { appendAudit, auditEntity, auditPut, type AuditOutcome } from '../core/audit-log';
 import { CallerCache, resolveCaller, type Caller } from '../core/callers';
 import { findStoredAnswer, idempotencyClaim, type StoredAnswer } from '../core/idempotency';
 import {
@@ -72,6 +72,8 @@ export function createRouter(routes: readonly Route[], operations: Partial<Opera
     const time = deps.now().toISOString();
     let caller: Caller | undefined;
     let matched: CompiledRoute | undefined;
+    /** What the call acts on: its route with the ids it named, once they parsed as ids SICI issues. */
+    let entity: string | undefined;
     let audited = false;
     const draft = (): AuditDraft => ({
       actor: caller?.principal ?? request.principalArn ?? 'anonymous',
@@ -81,11 +83,13 @@ export function createRouter(routes: readonly Route[], operations: Partial<Opera
       sourceIp: request.sourceIp,
       requestId: request.requestId,
     });
-    const defaultEntity = () => request.path.replace(/^\//, '').replace(/\/$/, '') || '/';
-    const record = async (outcome: AuditOutcome, status: number, metadata?: Record<string, unknown>) => {
+    const record = async (outcome: AuditOutcome, status: number, metadata: Record<string, unknown> = {}) => {
       if (!matched?.route.mutating || audited) return;
       audited = true;
-      await appendAudit(deps.tables, { ...draft(), entity: defaultEntity(), outcome, status, ...(metadata ? { metadata } : {}) });
+      // Until its ids parse, a call is recorded against its collection: a path the client chose never
+      // becomes a key (its first characters are kept in the metadata).
+      const details = entity ? metadata : { ...metadata, path: boundedPath(request.path) };
+      await appendAudit(deps.tables, { ...draft(), entity: entity ?? collectionOf(matched.route.path), outcome, status, ...(Object.keys(details).length ? { metadata: details } : {}) });
     };
 
     try {
@@ -105,6 +109,7 @@ export function createRouter(routes: readonly Route[], operations: Partial<Opera
         matched.paramNames.map((name, i) => [name, decodeSegment(matched!.pattern.exec(request.path)![i + 1])]),
       );
       const params = parseParams(route, rawParams);
+      entity = auditEntity(params, collectionOf(route.path));
       const query = parseQuery(route, request.query);
       const body = parseBody(route, request);
 
@@ -158,6 +163,15 @@ export function createRouter(routes: readonly Route[], operations: Partial<Opera
       return problemResponse(problem, request);
     }
   };
+}
+
+/** `/clusters/{clusterId}/events` → `clusters`. */
+const collectionOf = (path: string) => path.split('/')[1];
+
+const AUDITED_PATH_CHARACTERS = 256;
+
+function boundedPath(path: string): string {
+  return path.length <= AUDITED_PATH_CHARACTERS ? path : `${path.slice(0, AUDITED_PATH_CHARACTERS)}… (${path.length} characters)`;
 }
 
 function scopeOf(caller: Exclude<Caller, { kind: 'unknown' }>): string {

@@ -1,4 +1,5 @@
 import type { Team } from '../../lib/contract/api';
+import { auditEntity } from '../core/audit-log';
 import { conflict, notFound } from '../core/problems';
 import { transact, TransactionConflict } from '../core/tables';
 import { getTeam, listTeams, putTeamItems, teamDocument } from '../core/team-store';
@@ -24,7 +25,7 @@ async function putTeam(context: OperationContext<'putTeam'>): Promise<OperationR
   try {
     await transact(deps.tables, [
       ...change.items,
-      context.audit(`team/${team.teamId}`, { added: change.added, removed: change.removed, entitlements: team.entitlements }),
+      context.audit(auditEntity(team, 'teams'), { added: change.added, removed: change.removed, entitlements: team.entitlements }),
     ]);
   } catch (error) {
     if (!(error instanceof TransactionConflict)) throw error;

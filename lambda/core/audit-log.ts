@@ -25,6 +25,17 @@ export interface AuditRecord {
   metadata?: Record<string, unknown>;
 }
 
+/**
+ * The entity a record is kept under, from the ids a call names: `cluster/<id>`,
+ * `cluster/<id>/datasource/<id>`, `team/<id>`; a call that names none (or none that parsed as an id
+ * SICI issues) is kept under its collection, e.g. `clusters`.
+ */
+export function auditEntity(ids: { readonly clusterId?: string; readonly datasourceId?: string; readonly teamId?: string }, collection: string): string {
+  if (ids.clusterId) return `cluster/${ids.clusterId}${ids.datasourceId ? `/datasource/${ids.datasourceId}` : ''}`;
+  if (ids.teamId) return `team/${ids.teamId}`;
+  return collection;
+}
+
 function auditItem(record: AuditRecord) {
   return { pk: record.entity, sk: `${record.time}#${record.requestId}`, ...record };
 }
@@ -60,7 +71,7 @@ export function workflowAuditPut(
     action: `workflow.${action}`,
     time,
     sourceIp: 'internal',
-    entity: `cluster/${job.clusterId}`,
+    entity: auditEntity(job, 'clusters'),
     requestId: `${job.jobId}#${action}`,
     outcome: 'SUCCEEDED',
     status: 200,

@@ -226,7 +226,11 @@ export type JobAccepted = z.infer<typeof JobAccepted>;
 // ---- Paging ----------------------------------------------------------------------------------
 
 export const PageQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(25).meta({ description: 'Items per page (1-100)' }),
+  // A query string is text: only plain decimal digits are read as a number ('5.0', ' 5' and '1e1' are refused).
+  limit: z
+    .preprocess((value) => (typeof value === 'string' && /^[0-9]{1,4}$/.test(value) ? Number(value) : value), z.number().int().min(1).max(100))
+    .default(25)
+    .meta({ description: 'Items per page (1-100)' }),
   nextToken: z.string().min(1).max(2048).optional().meta({ description: 'Opaque token from the previous page' }),
 });
 

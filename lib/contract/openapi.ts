@@ -11,9 +11,10 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'Does not exist, or belongs to another team',
   405: 'The path does not take this method',
   409: 'Conflicts with the current state (e.g. a job already in flight)',
-  413: 'Body larger than 64 KiB',
+  413: 'Body larger than 64 KiB (on any route; a route that takes no body refuses any body with 400)',
   415: 'Body is not application/json',
   422: 'Idempotency-Key reused with a different request',
+  500: 'The request could not be completed; it is safe to retry (quote the requestId to the platform team)',
 };
 
 export function openApiDocument(version: string) {
@@ -25,7 +26,7 @@ export function openApiDocument(version: string) {
     description: 'AWS Signature Version 4 (service execute-api), as API Gateway AWS_IAM authorization requires.',
   });
   for (const route of ROUTES) {
-    const errors = [400, 403, ...('body' in route ? [413, 415] : []), ...route.errors].sort();
+    const errors = [400, 403, 413, ...('body' in route ? [415] : []), ...route.errors, 500].sort();
     registry.registerPath({
       operationId: route.operationId,
       method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',

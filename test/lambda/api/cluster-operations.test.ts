@@ -1,6 +1,6 @@
 import { clusterKey } from '../../../lambda/core/cluster-store';
 import { jobsInFlightSince } from '../../../lambda/core/job-store';
-import { ApiHarness, principalOf } from '../../support/api-harness';
+import { ADMIN, ApiHarness, principalOf } from '../../support/api-harness';
 
 const ALICE = principalOf('alice');
 const BOB = principalOf('bob');
@@ -114,6 +114,18 @@ describe('Idempotency-Key', () => {
     expect(new Set(answers.map((a) => a.json.cluster.clusterId)).size).toBe(1);
   });
 
+  it('never replays another body\'s answer to a concurrent retry with the same key: each call gets its own cluster\'s answer or 422', async () => {
+    for (let round = 0; round < 5; round++) {
+      const headers = { 'idempotency-key': `race-${round}` };
+      const tiers = ['S', 'M', 'S', 'M', 'L', 'S'];
+      const answers = await Promise.all(tiers.map((tier) => api.call(BOB, 'POST', '/clusters', { body: { environment: 'dev', tier }, headers })));
+      const accepted = answers.flatMap((answer, i) => (answer.status === 202 ? [{ asked: tiers[i], got: answer.json.cluster.tier as string, id: answer.json.cluster.clusterId as string }] : []));
+      expect(answers.every((answer) => answer.status === 202 || answer.status === 422)).toBe(true);
+      expect(accepted.filter((a) => a.asked !== a.got)).toEqual([]);
+      expect(new Set(accepted.map((a) => a.id)).size).toBe(1);
+    }
+  });
+
   it('refuses the same key with a different body (422) and a malformed key (400)', async () => {
     const headers = { 'idempotency-key': 'reused-key' };
     expect((await api.call(BOB, 'POST', '/clusters', { body: { environment: 'dev', tier: 'S' }, headers })).status).toBe(202);
@@ -198,6 +210,14 @@ describe('GET /clusters paging and filters', () => {
     expect(garbage.status).toBe(400);
   });
 
+  it('reads limit as an integer only when it is written as one', async () => {
+    for (const limit of ['5.0', ' 5', '5 ', '1e1', '+5', '0x5', '', '５']) {
+      const answer = await api.call(ALICE, 'GET', '/clusters', { query: { limit } });
+      expect([limit, answer.status, answer.json.errors?.[0]?.field]).toEqual([limit, 400, 'query.limit']);
+    }
+    expect((await api.call(ALICE, 'GET', '/clusters', { query: { limit: '5' } })).status).toBe(200);
+  });
+
   it('rejects bad query strings with 400 naming the parameter', async () => {
     const answer = await api.call(ALICE, 'GET', '/clusters', { query: { limit: '1000', colour: 'red' } });
     expect(answer.status).toBe(400);
@@ -269,5 +289,40 @@ describe('PATCH /clusters/{id}', () => {
     expect((await api.call(ALICE, 'GET', `/clusters/${clusterId}`)).json).toMatchObject({ tier: 'M', status: 'UPDATING' });
     expect((await api.call(ALICE, 'DELETE', `/clusters/${clusterId}`)).status).toBe(409); // UPDATE in flight
     expect((await api.call(BOB, 'PATCH', `/clusters/${clusterId}`, { body: { tier: 'M' } })).status).toBe(404);
+  });
+});
+
+describe('ids in the path', () => {
+  it('refuses an id that is not one SICI issues before it reaches a key, and audits the refusal under the collection', async () => {
+    const long = `c-${'a'.repeat(2100)}`;
+    const answers = [
+      await api.call(ALICE, 'DELETE', `/clusters/${long}`),
+      await api.call(ALICE, 'PATCH', `/clusters/${long}`, { body: { tier: 'M' } }),
+      await api.call(ALICE, 'POST', `/clusters/${long}/datasources`, { body: {} }),
+      await api.call(ADMIN, 'PUT', `/teams/${'t'.repeat(2100)}`, { body: { principals: [principalOf('x')], entitlements: { tiers: ['S'], environments: ['dev'], maxClusters: 1 } } }),
+    ];
+    expect(answers.map((a) => a.status)).toEqual([404, 404, 404, 400]);
+    const requestIds = new Set(answers.map((a) => a.headers['x-request-id']));
+    const records = (await api.items('audit')).filter((r) => requestIds.has(String(r.requestId)));
+    expect(records.map((r) => [r.action, r.outcome, r.entity]).sort()).toEqual(
+      [
+        ['createDatasource', 'REFUSED', 'clusters'],
+        ['deleteCluster', 'REFUSED', 'clusters'],
+        ['putTeam', 'REFUSED', 'teams'],
+        ['updateCluster', 'REFUSED', 'clusters'],
+      ].sort(),
+    );
+    for (const record of records) expect(String((record.metadata as { path: string }).path)).toMatch(/… \(\d+ characters\)$/);
+  });
+
+  it('audits a refusal of a valid id under that id, as its success would be', async () => {
+    const owner = principalOf('audited-ids');
+    await api.registerTeam('audited-ids', [owner], { tiers: ['S'], environments: ['dev'], maxClusters: 1 });
+    const created = await api.call(owner, 'POST', '/clusters', { body: { environment: 'dev', tier: 'S' } });
+    const { clusterId } = created.json.cluster;
+    const refused = await api.call(owner, 'DELETE', `/clusters/${clusterId}`); // its CREATE job is in flight
+    expect(refused.status).toBe(409);
+    const record = (await api.items('audit')).find((r) => r.requestId === refused.headers['x-request-id']);
+    expect(record).toMatchObject({ action: 'deleteCluster', outcome: 'REFUSED', entity: `cluster/${clusterId}`, status: 409 });
   });
 });
