@@ -4,7 +4,7 @@ import type { EngineConfig } from '../../lib/contract/platform-names';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import type { SpecLocation } from '../../lib/contract/workflow';
 import { nthTenantCidr } from './cidr-allocation';
-import { queryPage, statusIn, updateIf, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
+import { queryAll, queryPage, statusIn, updateIf, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
 import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from './transitions';
 
 /**
@@ -124,6 +124,17 @@ export function listClustersOfTeam(tables: Tables, teamId: string, query: ListCl
     query,
     toCluster,
   );
+}
+
+/** Every cluster of a team that is not DELETED (a team has at most its quota of them). */
+export async function liveClustersOfTeam(tables: Tables, teamId: string): Promise<Cluster[]> {
+  const items = await queryAll(tables, {
+    IndexName: TEAM_INDEX.name,
+    KeyConditionExpression: '#pk = :team AND begins_with(#sk, :prefix)',
+    ExpressionAttributeNames: { '#pk': TEAM_INDEX.partitionKey, '#sk': TEAM_INDEX.sortKey },
+    ExpressionAttributeValues: { ':team': teamClusters(teamId), ':prefix': 'CLUSTER#' },
+  });
+  return items.map(toCluster).filter((cluster) => cluster.status !== 'DELETED');
 }
 
 /**

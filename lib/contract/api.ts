@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { AwsAccountId, AwsRegion, IamPrincipalArn } from './aws-names';
 import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
 import { ConnectorType, EnvironmentName, TierName } from './platform-names';
+import { QueryGroup, QueryGroups } from './query-access';
 import { AccessMode, ExternalId, IamRoleArn, partitionProblem, S3BucketArn, S3Prefix } from './tenant-spec';
 
 /**
@@ -282,6 +283,10 @@ export const PutTeamRequest = z
       .max(48)
       .refine((arns) => new Set(arns).size === arns.length, 'principals must be unique'),
     entitlements: Entitlements,
+    groups: QueryGroups.default([]).meta({
+      description:
+        "The identity provider groups whose members query the team's clusters, each with its role (reader, writer, admin); a group belongs to one team. A change re-renders the access rules of the team's clusters through UPDATE jobs.",
+    }),
   })
   .meta({ id: 'PutTeamRequest' });
 export type PutTeamRequest = z.infer<typeof PutTeamRequest>;
@@ -291,6 +296,7 @@ export const Team = z
     teamId: TeamId,
     principals: z.array(IamPrincipalArn),
     entitlements: Entitlements,
+    groups: z.array(QueryGroup).meta({ description: "The identity provider groups whose members query the team's clusters, with their roles" }),
     clusterCount: z.number().int().meta({ description: 'Clusters that count against maxClusters (all but DELETED)' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -299,6 +305,20 @@ export const Team = z
 export type Team = z.infer<typeof Team>;
 
 export const TeamPage = page(Team, 'TeamPage');
+
+export const TeamChange = Team.extend({
+  clusterUpdates: z
+    .strictObject({
+      started: z.array(z.strictObject({ clusterId: ClusterId, jobId: JobId })),
+      deferred: z.array(z.strictObject({ clusterId: ClusterId, status: ClusterStatus, activeJobId: JobId.optional() })),
+    })
+    .optional()
+    .meta({
+      description:
+        "Present when the groups of a registered team changed: the UPDATE jobs started to re-render the access rules of the team's ACTIVE clusters, and the clusters left as they are (a job in flight, or not ACTIVE), which their next job renders",
+    }),
+}).meta({ id: 'TeamChange' });
+export type TeamChange = z.infer<typeof TeamChange>;
 
 // ---- Errors (RFC 9457) -----------------------------------------------------------------------
 

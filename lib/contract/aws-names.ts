@@ -17,3 +17,8 @@ export const HostName = z
   .string()
   .max(253)
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'a lowercase DNS host name such as c-0123.query.example.com');
+
+/** A Secrets Manager secret by ARN: SICI references secrets it does not own, never their values. */
+export const SecretsManagerArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/, 'a Secrets Manager secret ARN such as arn:aws:secretsmanager:us-east-1:123456789012:secret:name-AbCdEf');

@@ -16,6 +16,7 @@ import {
   PutTeamRequest,
   UpdateClusterRequest,
   Team,
+  TeamChange,
   TeamPage,
 } from './api';
 import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
@@ -240,12 +241,12 @@ export const ROUTES = [
     path: '/teams/{teamId}',
     group: 'teams',
     access: 'admin',
-    summary: "Register a team or replace its principals and entitlements",
+    summary: "Register a team or replace its principals, entitlements and query groups",
     params: TeamIdParam,
     createsAtPath: true,
     body: PutTeamRequest,
     mutating: true,
-    success: { status: 200, description: 'The team as stored', schema: Team },
+    success: { status: 200, description: 'The team as stored, and the UPDATE jobs its change started', schema: TeamChange },
     errors: [409],
   },
 ] as const satisfies readonly RouteDefinition[];

@@ -9,6 +9,7 @@ const team = (entitlements: Partial<Entitlements> = {}): Team => ({
   teamId: 'lake',
   principals: ['arn:aws:iam::123456789012:role/lake'],
   entitlements: { tiers: ['S', 'M'], environments: ['dev'], maxClusters: 2, ...entitlements },
+  groups: [],
   clusterCount: 0,
   createdAt: '2026-01-01T00:00:00.000Z',
   updatedAt: '2026-01-01T00:00:00.000Z',

@@ -28,6 +28,7 @@ async function registerTeam(maxClusters = 1): Promise<Team> {
     teamId: id('team'),
     principals: [`arn:aws:iam::123456789012:role/${id('p')}`],
     entitlements: { tiers: ['S'], environments: ['dev'], maxClusters },
+    groups: [],
     clusterCount: 0,
     createdAt: NOW,
     updatedAt: NOW,
