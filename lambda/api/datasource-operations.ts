@@ -154,7 +154,7 @@ async function getDatasourceSetup(context: OperationContext<'getDatasourceSetup'
   const tenantDatasource = toTenantDatasource(datasource);
   const roleArn = starburstRoleArn(cluster.clusterId, environment);
   const setup = setupCommands({ datasource: tenantDatasource, starburstRoleArn: roleArn });
-  const rules = accessControlRules({ accessGroups: [cluster.teamId], datasources: [tenantDatasource] });
+  const rules = accessControlRules({ groups: context.caller.team.groups, datasources: [tenantDatasource] });
   const concernsCatalog = (rule: { catalog?: string }) => rule.catalog !== undefined && new RegExp(`^(${rule.catalog})$`).test(datasource.catalog);
   const body: DatasourceSetup = {
     datasourceId: datasource.datasourceId,

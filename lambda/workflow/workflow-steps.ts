@@ -102,9 +102,11 @@ async function writeTenantSpec(deps: WorkflowDependencies, state: ExecutionState
   const { vpcCidr } = cluster;
   if (!vpcCidr) throw new PermanentError(`Cluster ${cluster.clusterId} has no VPC allocated`);
   const datasources = (await datasourcesOfCluster(deps.tables, cluster.clusterId, DEPLOYED_DATASOURCE_STATUSES)).map(toTenantDatasource);
+  const team = await getTeam(deps.tables, cluster.teamId, true);
+  if (!team) throw new PermanentError(`Team ${cluster.teamId} is no longer registered`);
   let spec;
   try {
-    spec = tenantSpecOf({ ...cluster, vpcCidr }, environment, datasources, deps.config);
+    spec = tenantSpecOf({ ...cluster, vpcCidr }, environment, datasources, team.groups, deps.config);
   } catch (error) {
     if (error instanceof DocumentError) throw new PermanentError(error.message);
     throw error;

@@ -49,8 +49,9 @@ function exactly(names: string[]): string {
  * access to the `system` catalog, which Trino clients query for metadata; everything else, for
  * everyone, is denied.
  */
-export function accessControlRules(spec: Pick<TenantSpec, 'accessGroups' | 'datasources'>): AccessControlRules {
-  const group = exactly(spec.accessGroups);
+export function accessControlRules(spec: Pick<TenantSpec, 'groups' | 'datasources'>): AccessControlRules {
+  if (spec.groups.length === 0) return { catalogs: [{ allow: 'none' }], schemas: [{ owner: false }], tables: [{ privileges: [] }], queries: [{ allow: [] }] };
+  const group = exactly(spec.groups.map((g) => g.name));
   const byMode = (mode: TenantDatasource['accessMode']) =>
     spec.datasources.filter((ds) => ds.accessMode === mode).map((ds) => catalogName(ds.id));
   const readOnly = byMode('read-only');

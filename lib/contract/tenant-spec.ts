@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { AcmCertificateArn, AwsAccountId, AwsRegion, HostName } from './aws-names';
 import { loadDocument, parseDocument } from './documents';
 import { ConnectorType, EngineConfig, EnvironmentName, TierName } from './platform-names';
+import { QueryGroups } from './query-access';
 import { ClusterId, DatasourceId, TeamId } from './ids';
 
 /**
@@ -102,11 +103,6 @@ export const TenantDatasource = z
   });
 export type TenantDatasource = z.infer<typeof TenantDatasource>;
 
-/** A Trino group name as a group provider reports it; also used verbatim in access-control rules. */
-export const TrinoGroupName = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, '1 to 64 letters, digits, dots, underscores or hyphens, starting with a letter or digit');
-
 export const SecretName = z
   .string()
   .regex(/^[A-Za-z0-9/_+=.@-]{1,256}$/, "1 to 256 letters, digits or / _ + = . @ -");
@@ -138,8 +134,11 @@ export const TenantSpec = z
     /** The engine pins in force when the cluster was created or last upgraded; platform config changes do not move them. */
     engine: EngineConfig,
     datasources: z.array(TenantDatasource).max(20),
-    /** Trino groups of the team's users; only they get access, and only to the team's catalogs. */
-    accessGroups: z.array(TrinoGroupName).min(1).max(20),
+    /**
+     * The team's identity provider groups with their query roles: only their members get access, and
+     * only to the team's catalogs (a team without groups: nobody may query).
+     */
+    groups: QueryGroups,
     /** Where the cluster's http event listener posts completed queries. */
     ingest: z.strictObject({
       endpoint: HttpsUrl,
@@ -180,11 +179,6 @@ export const TenantSpec = z
           locations.set(key, `datasources.${index} (${ds.id})`);
         }
       });
-    });
-    const groups = new Set<string>();
-    spec.accessGroups.forEach((group, index) => {
-      if (groups.has(group)) ctx.addIssue({ code: 'custom', path: ['accessGroups', index], message: `duplicate group ${group}` });
-      groups.add(group);
     });
     if (!spec.ingest.tokenSecretName.includes(spec.clusterId)) {
       ctx.addIssue({

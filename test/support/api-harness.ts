@@ -93,8 +93,13 @@ export class ApiHarness {
     return { ...response, json: response.body ? JSON.parse(response.body) : undefined };
   }
 
-  async registerTeam(teamId: string, principals: string[], entitlements = { tiers: ['S', 'M', 'L'], environments: ['dev', 'test'], maxClusters: 5 }) {
-    const answer = await this.call(ADMIN, 'PUT', `/teams/${teamId}`, { body: { principals, entitlements } });
+  async registerTeam(
+    teamId: string,
+    principals: string[],
+    entitlements = { tiers: ['S', 'M', 'L'], environments: ['dev', 'test'], maxClusters: 5 },
+    groups: { name: string; role: string }[] = [],
+  ) {
+    const answer = await this.call(ADMIN, 'PUT', `/teams/${teamId}`, { body: { principals, entitlements, groups } });
     if (answer.status !== 200) throw new Error(`registerTeam ${teamId}: ${answer.status} ${answer.body}`);
     return answer.json;
   }

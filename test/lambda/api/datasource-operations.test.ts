@@ -19,7 +19,7 @@ let DEV_ACCOUNT: string;
 beforeAll(async () => {
   api = await ApiHarness.start();
   DEV_ACCOUNT = api.deps.config.environments.dev!.account;
-  await api.registerTeam('lake', [ALICE], { tiers: ['S'], environments: ['dev'], maxClusters: 100 });
+  await api.registerTeam('lake', [ALICE], { tiers: ['S'], environments: ['dev'], maxClusters: 100 }, [{ name: 'lake-readers', role: 'reader' }]);
   await api.registerTeam('writers', [WRITER], {
     tiers: ['S'],
     environments: ['dev'],
@@ -250,8 +250,8 @@ describe('GET /clusters/{id}/datasources/{dsId}/setup', () => {
       'hive.metastore.glue.catalogid': '210987654321',
     });
     // The rules that concern this catalog: the team's group may read it, nothing more.
-    expect(setup.accessRules.catalogs).toEqual([{ group: 'lake', catalog: ds.catalog, allow: 'read-only' }]);
-    expect(setup.accessRules.tables).toEqual([{ group: 'lake', catalog: ds.catalog, privileges: ['SELECT'] }]);
+    expect(setup.accessRules.catalogs).toEqual([{ group: 'lake-readers', catalog: ds.catalog, allow: 'read-only' }]);
+    expect(setup.accessRules.tables).toEqual([{ group: 'lake-readers', catalog: ds.catalog, privileges: ['SELECT'] }]);
     expect(setup.accessRules.schemas).toEqual([]);
   });
 });

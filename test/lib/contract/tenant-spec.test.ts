@@ -147,16 +147,25 @@ describe('TenantSpec', () => {
     expect(problems).toMatch(/engine\.kind:/);
   });
 
-  test('duplicate access groups are rejected', () => {
+  test('a group listed twice is rejected', () => {
     const doc = readFixture('S');
-    doc.accessGroups = ['analytics-users', 'analytics-users'];
-    expect(problemsOf(doc)).toEqual(['accessGroups.1: duplicate group analytics-users']);
+    doc.groups = [
+      { name: 'analytics-users', role: 'reader' },
+      { name: 'analytics-users', role: 'admin' },
+    ];
+    expect(problemsOf(doc)).toEqual(['groups.1.name: group analytics-users is listed twice']);
   });
 
-  test('at least one access group is required', () => {
+  test('a group needs a name the identity provider could send and one of the query roles', () => {
     const doc = readFixture('S');
-    doc.accessGroups = [];
-    expect(problemsOf(doc)).toEqual([expect.stringMatching(/^accessGroups:/)]);
+    doc.groups = [{ name: ' padded', role: 'owner' }, { name: 'tab\there', role: 'reader' }, { name: 'x'.repeat(257), role: 'reader' }];
+    expect(problemsOf(doc).map((p) => p.split(':')[0]).sort()).toEqual(['groups.0.name', 'groups.0.role', 'groups.1.name', 'groups.2.name']);
+  });
+
+  test('a spec may have no group: nobody may query its cluster', () => {
+    const doc = readFixture('S');
+    doc.groups = [];
+    expect(problemsOf.bind(null, doc)).toThrow('expected the SICI TenantSpec to be refused');
   });
 
   test('loadTenantSpec names the file when it is missing or not JSON', () => {

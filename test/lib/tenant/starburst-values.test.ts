@@ -282,7 +282,7 @@ describe('access control rules', () => {
     }
   });
 
-  test.each(spec.accessGroups)('team group %s gets its catalogs per access mode and system read-only', (group) => {
+  test.each(spec.groups.map((g) => g.name))('team group %s gets its catalogs per access mode and system read-only', (group) => {
     expect(catalogAccess(rules, [group], readOnly)).toBe('read-only');
     expect(tablePrivileges(rules, [group], readOnly)).toEqual(['SELECT']);
     expect(schemaOwner(rules, [group], readOnly)).toBe(false);
