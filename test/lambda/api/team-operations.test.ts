@@ -1,3 +1,4 @@
+import { clusterKey } from '../../../lambda/core/cluster-store';
 import { ADMIN, ApiHarness, principalOf } from '../../support/api-harness';
 
 let api: ApiHarness;
@@ -103,5 +104,73 @@ describe('audit', () => {
     } finally {
       await auditor.stop();
     }
+  });
+});
+
+describe('query groups', () => {
+  const readers = { name: 'Lake Readers', role: 'reader' };
+  const admins = { name: '/lake/admins', role: 'admin' };
+
+  it('registers groups with their roles, and refuses a bad group or role (400 naming it), changing nothing', async () => {
+    const registered = await api.call(ADMIN, 'PUT', '/teams/lake-a', { body: { principals: [principalOf('lake-a')], entitlements, groups: [readers, admins] } });
+    expect(registered.status).toBe(200);
+    expect(registered.json.groups).toEqual([readers, admins]);
+    expect(registered.json.clusterUpdates).toBeUndefined(); // a new team has no clusters to update
+    const before = await api.items('state');
+    const bad = await api.call(ADMIN, 'PUT', '/teams/lake-a', {
+      body: { principals: [principalOf('lake-a')], entitlements, groups: [{ name: ' padded', role: 'reader' }, { name: 'ok', role: 'owner' }] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors.map((e: { field: string }) => e.field).sort()).toEqual(['body.groups.0.name', 'body.groups.1.role']);
+    const twice = await api.call(ADMIN, 'PUT', '/teams/lake-a', { body: { principals: [principalOf('lake-a')], entitlements, groups: [readers, readers] } });
+    expect([twice.status, twice.json.errors[0].field]).toEqual([400, 'body.groups.1.name']);
+    expect(await api.items('state')).toEqual(before);
+  });
+
+  it('gives a group to one team only (409, nothing changed), and to another once the first lets it go', async () => {
+    await api.call(ADMIN, 'PUT', '/teams/lake-b', { body: { principals: [principalOf('lake-b')], entitlements, groups: [{ name: 'shared-group', role: 'reader' }] } });
+    const before = await api.items('state');
+    const taken = await api.call(ADMIN, 'PUT', '/teams/lake-c', { body: { principals: [principalOf('lake-c')], entitlements, groups: [{ name: 'shared-group', role: 'admin' }] } });
+    expect(taken.status).toBe(409);
+    expect(taken.json.detail).toContain('shared-group');
+    expect(await api.items('state')).toEqual(before);
+
+    expect((await api.call(ADMIN, 'PUT', '/teams/lake-b', { body: { principals: [principalOf('lake-b')], entitlements, groups: [] } })).status).toBe(200);
+    const moved = await api.call(ADMIN, 'PUT', '/teams/lake-c', { body: { principals: [principalOf('lake-c')], entitlements, groups: [{ name: 'shared-group', role: 'admin' }] } });
+    expect(moved.status).toBe(200);
+  });
+
+  it('re-renders the access rules of the team\'s ACTIVE clusters through UPDATE jobs when its groups change; busy clusters wait for their next job', async () => {
+    const owner = principalOf('rerender');
+    const base = { principals: [owner], entitlements: { tiers: ['S'], environments: ['dev'], maxClusters: 3 } };
+    await api.call(ADMIN, 'PUT', '/teams/rerender', { body: { ...base, groups: [readers].map((g) => ({ ...g, name: 'rerender-readers' })) } });
+    const [idle, busy] = [
+      (await api.call(owner, 'POST', '/clusters', { body: { environment: 'dev', tier: 'S' } })).json.cluster.clusterId as string,
+      (await api.call(owner, 'POST', '/clusters', { body: { environment: 'dev', tier: 'S' } })).json.cluster.clusterId as string,
+    ];
+    await api.settle(clusterKey(idle), 'ACTIVE'); // the busy one's CREATE job is still in flight
+
+    const unchanged = await api.call(ADMIN, 'PUT', '/teams/rerender', { body: { ...base, groups: [{ name: 'rerender-readers', role: 'reader' }] } });
+    expect(unchanged.json.clusterUpdates).toBeUndefined();
+
+    const changed = await api.call(ADMIN, 'PUT', '/teams/rerender', { body: { ...base, groups: [{ name: 'rerender-readers', role: 'writer' }] } });
+    expect(changed.status).toBe(200);
+    const { started, deferred } = changed.json.clusterUpdates;
+    expect(started).toEqual([{ clusterId: idle, jobId: expect.stringMatching(/^j-/) }]);
+    expect(deferred).toEqual([{ clusterId: busy, status: 'PROVISIONING', activeJobId: expect.stringMatching(/^j-/) }]);
+    expect((await api.call(owner, 'GET', `/jobs/${started[0].jobId}`)).json).toMatchObject({ operationType: 'UPDATE', clusterId: idle, status: 'PENDING' });
+    expect((await api.call(owner, 'GET', `/clusters/${idle}`)).json).toMatchObject({ status: 'UPDATING', activeJobId: started[0].jobId });
+    expect(api.startedJobs.map((job) => job.jobId)).toContain(started[0].jobId);
+  });
+
+  it('refuses a change too large for one transaction (400), changing nothing', async () => {
+    const many = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => principalOf(`${prefix}-${i}`));
+    const groups = (prefix: string) => Array.from({ length: 20 }, (_, i) => ({ name: `${prefix}-${i}`, role: 'reader' }));
+    await api.call(ADMIN, 'PUT', '/teams/huge', { body: { principals: many('old', 48), entitlements, groups: groups('old') } });
+    const before = await api.items('state');
+    const answer = await api.call(ADMIN, 'PUT', '/teams/huge', { body: { principals: many('new', 48), entitlements, groups: groups('new') } });
+    expect(answer.status).toBe(400);
+    expect(answer.json.detail).toMatch(/too many principals and groups for one step \(68 added, 68 removed\)/);
+    expect(await api.items('state')).toEqual(before);
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlatformConfig, parsePlatformConfig, PLATFORM_CONFIG_KIND } from '../../../lib/config/load-platform-config';
+import { engineLicenseSecretArnOf, identityProviderOf } from '../../../lib/config/platform-config';
 import { documentProblems } from '../../support/document-problems';
 
 const example = () => JSON.parse(readFileSync('config/platform.json', 'utf8'));
@@ -39,6 +40,43 @@ describe('platform configuration', () => {
     const config = example();
     delete config.prices.nodeHour['r7i.2xlarge'];
     expect(problemsOf(config)).toEqual(['prices.nodeHour.r7i.2xlarge: a price for r7i.2xlarge, used by tier M worker']);
+  });
+
+  it('takes the identity provider of the platform, with an environment overriding parts of it', () => {
+    const config = loadPlatformConfig('config/platform.json');
+    const test = identityProviderOf(config, config.environments.test!);
+    expect(test).toMatchObject({ issuer: config.identityProvider.issuer, clientId: config.identityProvider.clientId });
+    expect(test.clientSecretArn).toContain(`:${config.environments.test!.account}:`);
+    expect(identityProviderOf(config, config.environments.dev!)).toEqual(config.identityProvider);
+    expect(engineLicenseSecretArnOf(config, config.environments.prod!)).toContain(`:${config.environments.prod!.account}:`);
+  });
+
+  it('refuses identity provider and licence settings that no cluster could use', () => {
+    const config = example();
+    config.identityProvider.issuer = 'http://login.example.com';
+    config.identityProvider.scopes = ['email'];
+    config.identityProvider.clientSecretArn = 'the-secret-itself';
+    config.environments.test.identityProvider.clientSecretArn = config.environments.dev.engineLicenseSecretArn; // in dev's account
+    delete config.environments.prod.engineLicenseSecretArn;
+    config.environments.dev.engineLicenseSecretArn = 'arn:aws:s3:::not-a-secret';
+    const problems = problemsOf(config);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'identityProvider.issuer: an https:// URL',
+        "identityProvider.scopes: must include 'openid'",
+        expect.stringMatching(/^identityProvider\.clientSecretArn: a Secrets Manager secret ARN/),
+        expect.stringMatching(/^environments\.dev\.engineLicenseSecretArn: a Secrets Manager secret ARN/),
+      ]),
+    );
+    const valid = example();
+    valid.environments.test.identityProvider.clientSecretArn = valid.environments.dev.engineLicenseSecretArn;
+    delete valid.environments.prod.engineLicenseSecretArn;
+    expect(problemsOf(valid)).toEqual([
+      "environments.test.identityProvider.clientSecretArn: the identity provider's client secret for test must be in its account 222222222222 and region us-east-1, not us-east-1:111111111111",
+      'environments.prod.engineLicenseSecretArn: a Starburst licence secret ARN for prod (the engine is starburst)',
+    ]);
+    valid.engine.kind = 'trino';
+    expect(problemsOf(valid)).toEqual([expect.stringMatching(/^environments\.test\.identityProvider\.clientSecretArn: /)]);
   });
 
   it('says when the file is missing or not JSON', () => {
