@@ -25,7 +25,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 export async function benchApiLatency(concurrency = 16, requestsPerClient = 60): Promise<LatencyFigures[]> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sici-bench-'));
   // The API alone, as its Lambdas run in AWS: the workflow (here local synths) would share these 2 cores.
-  const plane = await startLocalProcess(dataDir, ['--hold-jobs']);
+  const plane = await startLocalProcess(dataDir, { args: ['--hold-jobs', '--quiet'] });
   try {
     const profiles = JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8')) as Record<string, LocalIdentity>;
     const admin = new SigV4Client(plane.url, profiles['sici-admin']);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Cluster, JobAccepted, ProvisioningJob } from '../lib/contract/api';
@@ -11,14 +11,20 @@ export interface ProvisioningFigures {
   addDatasourceToActiveMs: number;
   removeDatasourceToDeletedMs: number;
   deleteToDeletedMs: number;
+  /** What the cluster and its four jobs add to the data folder, in bytes, by part of it (after the process stopped). */
+  dataFolderPerCluster: { total: number; byPart: Record<string, number> };
 }
 
 /**
  * Wall time of a cluster's jobs in the local control plane: CREATE (to ACTIVE), ADD_DATASOURCE (to
- * an ACTIVE datasource), REMOVE_DATASOURCE (to DELETED) and DELETE (to DELETED).
+ * an ACTIVE datasource), REMOVE_DATASOURCE (to DELETED) and DELETE (to DELETED); and what the
+ * cluster and those jobs leave in the data folder.
  */
 export async function benchLocalProvisioning(): Promise<ProvisioningFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sici-bench-provisioning-'));
+  // The folder as a first start leaves it (tables created, demo teams registered), after a stop.
+  await (await startLocalProcess(dataDir)).stop();
+  const before = sizesByPart(dataDir);
   const plane = await startLocalProcess(dataDir);
   try {
     const profiles = JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8')) as Record<string, LocalIdentity>;
@@ -67,9 +73,23 @@ export async function benchLocalProvisioning(): Promise<ProvisioningFigures> {
     started = performance.now();
     await call('DELETE', `/clusters/${accepted.cluster.clusterId}`);
     await until(accepted.cluster.clusterId, 'DELETED');
-    return { createToActiveMs, addDatasourceToActiveMs, removeDatasourceToDeletedMs, deleteToDeletedMs: performance.now() - started };
+    const deleteToDeletedMs = performance.now() - started;
+    await plane.stop();
+    const after = sizesByPart(dataDir);
+    const byPart = Object.fromEntries(Object.entries(after).map(([part, bytes]) => [part, bytes - (before[part] ?? 0)]));
+    const dataFolderPerCluster = { total: Object.values(byPart).reduce((sum, bytes) => sum + bytes, 0), byPart };
+    return { createToActiveMs, addDatasourceToActiveMs, removeDatasourceToDeletedMs, deleteToDeletedMs, dataFolderPerCluster };
   } finally {
     await plane.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Bytes of the files under each entry of `folder` (apparent sizes). */
+function sizesByPart(folder: string): Record<string, number> {
+  const bytes = (path: string): number => {
+    const stat = statSync(path);
+    return stat.isDirectory() ? readdirSync(path).reduce((sum, entry) => sum + bytes(join(path, entry)), 0) : stat.size;
+  };
+  return Object.fromEntries(readdirSync(folder).map((entry) => [entry, bytes(join(folder, entry))]));
 }

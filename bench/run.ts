@@ -30,6 +30,12 @@ async function main() {
       `delete → DELETED ${(provisioning.deleteToDeletedMs / 1000).toFixed(1)} s ` +
       `${provisioning.createToActiveMs < 5000 ? '(create target < 5 s met)' : '(CREATE TARGET < 5 s MISSED)'}`,
   );
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+  const { total, byPart } = provisioning.dataFolderPerCluster;
+  console.log(
+    `Local data folder per created cluster, after its 4 jobs (create, add and remove a datasource, delete): ${kb(total)} ` +
+      `(${Object.entries(byPart).filter(([, bytes]) => bytes !== 0).map(([part, bytes]) => `${part}/ ${kb(bytes)}`).join(', ')})`,
+  );
 
   const runner = benchRunnerStartup();
   const runnerSeconds = (runner.copyMs + runner.synthMs) / 1000;

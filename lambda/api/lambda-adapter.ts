@@ -7,7 +7,8 @@ import type { JobStarter } from '../core/job-starter';
 import { StepFunctionsJobStarter } from '../core/step-functions-job-starter';
 import type { ApiRequest } from './http';
 import type { Operations } from './operation';
-import { createRouter } from './router';
+import { badRequest } from '../core/problems';
+import { createRouter, problemResponse } from './router';
 
 const logger = new Logger();
 
@@ -35,23 +36,43 @@ export function lambdaHandler<G extends RouteGroup>(group: G, operations: Operat
 
   return async (event: APIGatewayProxyEvent, context: Context): Promise<APIGatewayProxyResult> => {
     logger.addContext(context);
-    const response = await route(toApiRequest(event));
+    const body = bodyOf(event);
+    const response =
+      body === NOT_UTF8
+        ? problemResponse(badRequest('The body is not valid UTF-8.', [{ field: 'body', message: 'not valid UTF-8' }]), { path: event.path, requestId: event.requestContext.requestId })
+        : await route(toApiRequest(event, body));
     logger.info('answered', { operation: event.resource, status: response.status, requestId: event.requestContext.requestId });
     return { statusCode: response.status, headers: response.headers, body: response.body };
   };
 }
 
-function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
-  const headers = Object.fromEntries(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value ?? '']));
-  const query = Object.fromEntries(
-    Object.entries(event.multiValueQueryStringParameters ?? {}).map(([name, values]) => [name, values ?? []]),
-  );
+/** A record keyed by names the client chose: without a prototype, so no name means anything but itself. */
+function clientRecord<T>(entries: Array<[string, T]>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, Object.fromEntries(entries));
+}
+
+const NOT_UTF8 = Symbol('not UTF-8');
+
+/** The body as text; a base64 body (binary media) is decoded strictly, never with replacement characters. */
+function bodyOf(event: APIGatewayProxyEvent): string | undefined | typeof NOT_UTF8 {
+  if (!event.body) return undefined;
+  if (!event.isBase64Encoded) return event.body;
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(event.body, 'base64'));
+  } catch {
+    return NOT_UTF8;
+  }
+}
+
+function toApiRequest(event: APIGatewayProxyEvent, body: string | undefined): ApiRequest {
+  const headers = clientRecord(Object.entries(event.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value ?? '']));
+  const query = clientRecord(Object.entries(event.multiValueQueryStringParameters ?? {}).map(([name, values]) => [name, values ?? []]));
   return {
     method: event.httpMethod,
     path: event.path,
     query,
     headers,
-    body: event.body ? (event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body) : undefined,
+    body,
     principalArn: event.requestContext.identity.userArn ?? undefined,
     sourceIp: event.requestContext.identity.sourceIp,
     requestId: event.requestContext.requestId,

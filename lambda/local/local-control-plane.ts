@@ -13,7 +13,6 @@ import { ALL_OPERATIONS } from '../api/all-operations';
 import { createRouter } from '../api/router';
 import { startLocalDynamoDB, LOCAL_DYNAMODB_CREDENTIALS, type LocalDynamoDB } from './local-dynamodb';
 import { DEMO_TEAMS, loadOrCreateLocalProfiles, teamPrincipal, type LocalProfiles } from './local-identities';
-import { reconcile } from '../workflow/reconciler';
 import type { WorkflowDependencies } from '../workflow/workflow-steps';
 import { FileSpecStore } from './file-spec-store';
 import { LocalAccessProbe } from './local-access-probe';
@@ -36,6 +35,8 @@ export interface LocalControlPlaneOptions {
    */
   readonly holdJobs?: boolean;
   readonly log?: (line: string) => void;
+  /** Receives one line per request, in the format of API Gateway's access log. @default none */
+  readonly accessLog?: (line: string) => void;
 }
 
 export interface LocalControlPlane {
@@ -45,7 +46,14 @@ export interface LocalControlPlane {
   readonly tables: Tables;
   readonly dynamodb: LocalDynamoDB;
   readonly workflow?: LocalWorkflow;
+  /**
+   * Stops promptly: no new request or job; the running executions are abandoned where they are
+   * (they resume at the next start) and their synths ended; requests in flight are answered; then
+   * the tables close.
+   */
   stop(): Promise<void>;
+  /** Kills the local synths at once (SIGKILL), for an exit that cannot wait for `stop`. */
+  kill(): void;
 }
 
 /**
@@ -87,21 +95,30 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const route = createRouter(ROUTES, ALL_OPERATIONS, deps);
   await registerDemoTeams(tables, route, admin, options.config);
 
-  // As the scheduled reconciler does in AWS: jobs accepted before a restart start again, and jobs
-  // that were running when the process stopped (their executions died with it) are failed.
+  // What the last run left in flight goes on: accepted jobs start, running ones resume.
   let reconciler: NodeJS.Timeout | undefined;
   if (workflow) {
-    const report = await reconcile(workflowDeps, workflow, { pendingAfterMs: 0, runningTimeoutMs: 0 });
-    if (report.restarted.length || report.failed.length) log(`reconciled at start: restarted ${report.restarted.length} job(s), failed ${report.failed.length}`);
-    reconciler = setInterval(() => void reconcile(workflowDeps, workflow).catch((error) => log(`reconciler: ${error}`)), 60_000).unref();
+    const { started, resumed } = await workflow.resume();
+    if (started.length || resumed.length) log(`at start: started ${started.length} accepted job(s), resumed ${resumed.length} running job(s)`);
+    reconciler = setInterval(() => void workflow.reconcile().catch((error) => log(`reconciler: ${error}`)), 60_000).unref();
   }
 
-  const server: Server = createLocalServer(profiles.byAccessKey, route);
+  // Requests in flight are answered before the tables close.
+  const requests = new Set<Promise<unknown>>();
+  const tracked: typeof route = (request) => {
+    const answer = route(request);
+    requests.add(answer);
+    const forget = () => requests.delete(answer);
+    void answer.then(forget, forget);
+    return answer;
+  };
+  const server: Server = createLocalServer(profiles.byAccessKey, tracked, { accessLog: options.accessLog, warn: (message) => log(`warning: ${message}`) });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8787, options.host ?? '127.0.0.1', () => resolveListen());
   });
   const port = (server.address() as AddressInfo).port;
+  let stopped: Promise<void> | undefined;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
@@ -109,13 +126,21 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     tables,
     dynamodb,
     workflow,
-    async stop() {
-      clearInterval(reconciler);
-      await workflow?.idle();
-      server.closeAllConnections();
-      await new Promise<void>((done) => server.close(() => done()));
-      tables.doc.destroy();
-      await dynamodb.close();
+    stop() {
+      return (stopped ??= (async () => {
+        clearInterval(reconciler);
+        const closed = new Promise<void>((done) => server.close(() => done()));
+        server.closeIdleConnections();
+        await workflow?.stop();
+        await Promise.allSettled([...requests]);
+        server.closeAllConnections();
+        await closed;
+        tables.doc.destroy();
+        await dynamodb.close();
+      })());
+    },
+    kill() {
+      deployer.kill();
     },
   };
 }

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import type { PlatformConfig } from '../../lib/config/platform-config';
 // The local host runs the CDK app itself, as the deploy runner does: compiled, from the project's cache.
@@ -12,8 +11,6 @@ import type { Tables } from '../core/tables';
 import type { SpecStore, TenantOutputs, TenantOutputsReader } from '../workflow/ports';
 import { PermanentError, TransientError } from '../workflow/workflow-errors';
 import { recordEvent } from '../core/event-store';
-
-const run = promisify(execFile);
 
 const PROJECT_ROOT = resolve(__dirname, '../..');
 const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context?: Record<string, unknown> }).context ?? {};
@@ -38,6 +35,19 @@ export interface DeployedTemplate {
   Resources: Record<string, { Type: string; Properties?: { PolicyDocument?: { Statement?: TemplateStatement[] } } }>;
 }
 
+/** What is kept of one job's synth beside its template (`synth.json` in the job's folder). */
+export interface SynthSummary {
+  readonly stack: string;
+  readonly specVersion: string;
+  readonly resources: number;
+  readonly seconds: number;
+  /** Per check (cdk-nag pack, cfn-guard, CloudFormation validation), as the synth's validation report gives it. */
+  readonly checks: Record<string, { conclusion: string; violations: number; acknowledged: number }>;
+}
+
+/** Synths that run at once (each takes a core), as CodeBuild caps concurrent builds. */
+export const LOCAL_BUILD_CONCURRENCY = 2;
+
 /** What CodeBuild's StartBuild.sync answers; the state machine keeps the build id and status. */
 export interface BuildResult {
   Build: { Id: string; Arn: string; BuildStatus: 'SUCCEEDED'; ProjectName: string };
@@ -50,8 +60,10 @@ export interface BuildResult {
  * endpoint it reports starts with `local://`.
  */
 export class LocalDeployer implements TenantOutputsReader {
-  /** Synths run two at a time (each takes a core), as CodeBuild caps concurrent builds. */
-  private readonly slots = pLimit(2);
+  private readonly slots = pLimit(LOCAL_BUILD_CONCURRENCY);
+  /** Running synths, each the leader of its own process group (the synth and the cfn-guard it runs). */
+  private readonly synths = new Set<ChildProcess>();
+  private stopped = false;
   private compiledApp?: string;
 
   constructor(private readonly options: LocalDeployerOptions) {}
@@ -63,9 +75,27 @@ export class LocalDeployer implements TenantOutputsReader {
     const clusterId = env.get(RUNNER_ENV.clusterId);
     const jobId = env.get(RUNNER_ENV.jobId);
     if (!clusterId || !jobId) throw new PermanentError(`The runner needs ${RUNNER_ENV.clusterId} and ${RUNNER_ENV.jobId}`);
-    await this.slots(() => (action === 'deploy' ? this.deploy(clusterId, jobId) : this.destroy(clusterId, jobId)));
+    await this.slots(() => {
+      if (this.stopped) throw stoppedError();
+      return action === 'deploy' ? this.deploy(clusterId, jobId) : this.destroy(clusterId, jobId);
+    });
     const id = `local:${jobId}`;
     return { Build: { Id: id, Arn: `arn:aws:codebuild:local:000000000000:build/${id}`, BuildStatus: 'SUCCEEDED', ProjectName: parameters.ProjectName ?? 'local' } };
+  }
+
+  /**
+   * Starts no synth any more, ends the running ones (SIGTERM to each process group) and resolves
+   * once every process of theirs is gone.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all([...this.synths].map((synth) => endProcessGroup(synth)));
+  }
+
+  /** Kills the running synths at once (SIGKILL to their process groups): for an exit that cannot wait. */
+  kill(): void {
+    this.stopped = true;
+    for (const synth of this.synths) signalGroup(synth, 'SIGKILL');
   }
 
   async read(spec: { clusterId: string }): Promise<TenantOutputs> {
@@ -90,61 +120,96 @@ export class LocalDeployer implements TenantOutputsReader {
     return join(this.options.folder, clusterId);
   }
 
+  /**
+   * Synthesizes the cluster's stack in the job's folder and keeps only its template and a summary
+   * there (`<stack>.template.json`, `synth.json`); the rest of `cdk.out` goes.
+   */
   private async deploy(clusterId: string, jobId: string): Promise<void> {
     const job = { clusterId, jobId };
     const location = await this.options.specs.latest(clusterId);
     if (!location) throw new PermanentError(`Cluster ${clusterId} has no TenantSpec to deploy`);
     const spec = await this.options.specs.get(location);
     const folder = join(this.clusterFolder(clusterId), jobId);
-    mkdirSync(folder, { recursive: true });
-    const specFile = join(folder, 'tenant-spec.json');
+    const outdir = join(folder, 'cdk.out');
+    rmSync(outdir, { recursive: true, force: true });
+    mkdirSync(outdir, { recursive: true });
+    const specFile = join(outdir, 'tenant-spec.json');
     writeFileSync(specFile, JSON.stringify(spec, null, 2));
     const stackName = tenantStackName(clusterId);
     await recordEvent(this.options, job, 'DEPLOY_STARTED', `Local deploy: synthesizing ${stackName} from TenantSpec version ${location.version} with every compliance check; nothing is deployed to AWS`);
 
-    const outdir = join(folder, 'cdk.out');
     const started = Date.now();
+    let template: DeployedTemplate;
+    let checks: SynthSummary['checks'];
     try {
-      await run(process.execPath, [this.app()], {
-        cwd: PROJECT_ROOT,
-        env: {
-          ...process.env,
-          CDK_OUTDIR: outdir,
-          // The context the CDK CLI would pass (cdk.json's feature flags) and the spec. Nothing is
-          // deployed: assets are neither bundled nor staged, only the template is kept.
-          CDK_CONTEXT_JSON: JSON.stringify({
-            ...CDK_JSON_CONTEXT,
-            tenantSpec: specFile,
-            platformConfig: resolve(this.options.configFile),
-            'aws:cdk:bundling-stacks': [],
-            'aws:cdk:disable-asset-staging': true,
-          }),
-        },
-        maxBuffer: 32 * 1024 * 1024,
+      await this.synthesize(outdir, {
+        // The context the CDK CLI would pass (cdk.json's feature flags) and the spec. Nothing is
+        // deployed: assets are neither bundled nor staged, only the template is kept.
+        CDK_CONTEXT_JSON: JSON.stringify({
+          ...CDK_JSON_CONTEXT,
+          tenantSpec: specFile,
+          platformConfig: resolve(this.options.configFile),
+          'aws:cdk:bundling-stacks': [],
+          'aws:cdk:disable-asset-staging': true,
+        }),
       });
+      template = JSON.parse(readFileSync(join(outdir, `${stackName}.template.json`), 'utf8')) as DeployedTemplate;
+      checks = checksOf(join(outdir, 'validation-report.json'));
     } catch (error) {
-      const output = `${(error as { stdout?: string }).stdout ?? ''}\n${(error as { stderr?: string }).stderr ?? ''}`;
+      if (this.stopped) throw stoppedError();
+      const output = (error as { output?: string }).output ?? '';
       const findings = output.split('\n').filter((line) => /ERROR|Error:|is not a valid/.test(line)).slice(0, 5).join(' | ');
       await recordEvent(this.options, job, 'DEPLOY_FAILED', `Local deploy: synthesis of ${stackName} failed: ${findings || 'see the local log'}`);
       throw new PermanentError(`Synthesis of ${stackName} failed: ${findings || (error as Error).message}`.slice(0, 1000));
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
     }
-    const templateFile = join(outdir, `${stackName}.template.json`);
-    const template = JSON.parse(readFileSync(templateFile, 'utf8')) as { Resources: Record<string, unknown> };
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const seconds = Number(((Date.now() - started) / 1000).toFixed(1));
+    const templateFile = join(folder, `${stackName}.template.json`);
+    const resources = Object.keys(template.Resources).length;
+    const summary: SynthSummary = { stack: stackName, specVersion: location.version, resources, seconds, checks };
+    writeAtomically(templateFile, JSON.stringify(template));
+    writeAtomically(join(folder, 'synth.json'), JSON.stringify(summary, null, 2));
     await recordEvent(
       this.options,
       job,
       'STACK_SYNTHESIZED',
-      `Local deploy: ${stackName} synthesized in ${seconds} s, ${Object.keys(template.Resources).length} resources, 0 unacknowledged findings ` +
+      `Local deploy: ${stackName} synthesized in ${seconds} s, ${resources} resources, 0 unacknowledged findings ` +
         `(cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA Security, cfn-guard); template kept at ${templateFile}; not deployed`,
     );
-    writeFileSync(join(this.clusterFolder(clusterId), 'template.json'), JSON.stringify(template));
+    writeAtomically(join(this.clusterFolder(clusterId), 'template.json'), JSON.stringify(template));
     const environment = this.options.config.environments[spec.environment];
     const outputs: TenantOutputs = {
       queryEndpoint: `local://${spec.queryEndpoint.hostname}`,
       ...(environment ? { starburstRoleArn: starburstRoleArn(clusterId, environment) } : {}),
     };
-    writeFileSync(join(this.clusterFolder(clusterId), 'outputs.json'), JSON.stringify(outputs, null, 2));
+    writeAtomically(join(this.clusterFolder(clusterId), 'outputs.json'), JSON.stringify(outputs, null, 2));
+  }
+
+  /** Runs the compiled app into `outdir` in its own process group, so that stopping it ends the cfn-guard it runs too. */
+  private synthesize(outdir: string, env: Record<string, string>): Promise<void> {
+    if (this.stopped) return Promise.reject(stoppedError());
+    const synth = spawn(process.execPath, [this.app()], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env, CDK_OUTDIR: outdir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.synths.add(synth);
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      if (output.length < 32 * 1024 * 1024) output += chunk.toString();
+    };
+    synth.stdout.on('data', keep);
+    synth.stderr.on('data', keep);
+    return new Promise((resolveSynth, reject) => {
+      synth.once('error', reject);
+      synth.once('close', (code, signal) => {
+        this.synths.delete(synth);
+        if (code === 0) resolveSynth();
+        else reject(Object.assign(new Error(`the synth exited with ${signal ?? code}`), { output }));
+      });
+    });
   }
 
   private async destroy(clusterId: string, jobId: string): Promise<void> {
@@ -157,4 +222,48 @@ export class LocalDeployer implements TenantOutputsReader {
       `Local destroy: ${tenantStackName(clusterId)} was never deployed to AWS; its synthesized templates stay under ${this.clusterFolder(clusterId)} for the record`,
     );
   }
+}
+
+function stoppedError(): Error {
+  return new Error('The local control plane is stopping: the build did not run to its end; its job resumes at the next start');
+}
+
+/** The synth's validation report, check by check. */
+function checksOf(reportFile: string): SynthSummary['checks'] {
+  if (!existsSync(reportFile)) return {};
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+    pluginReports?: { pluginName: string; conclusion: string; violations?: unknown[]; suppressedViolations?: unknown[] }[];
+  };
+  return Object.fromEntries(
+    (report.pluginReports ?? []).map((plugin) => [
+      plugin.pluginName,
+      { conclusion: plugin.conclusion, violations: plugin.violations?.length ?? 0, acknowledged: plugin.suppressedViolations?.length ?? 0 },
+    ]),
+  );
+}
+
+/** A file written whole or not at all, so that a stop in the middle leaves the last complete one. */
+function writeAtomically(file: string, content: string): void {
+  writeFileSync(`${file}.partial`, content);
+  renameSync(`${file}.partial`, file);
+}
+
+/** Signals every process of the group `leader` leads (0: none, only checks that one is left). */
+function signalGroup(leader: ChildProcess, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-leader.pid!, signal);
+    return true;
+  } catch {
+    return false; // ESRCH: the group is gone
+  }
+}
+
+/**
+ * SIGTERM to the group, then waits until no process of it is left (its leader's `close` is not
+ * enough: a cfn-guard it ran may outlive it); SIGKILL for what still runs after a few seconds.
+ */
+async function endProcessGroup(leader: ChildProcess): Promise<void> {
+  signalGroup(leader, 'SIGTERM');
+  const killAfter = Date.now() + 5_000;
+  while (signalGroup(leader, Date.now() > killAfter ? 'SIGKILL' : 0)) await new Promise((wait) => setTimeout(wait, 20));
 }

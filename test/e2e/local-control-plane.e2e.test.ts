@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startLocalProcess, type LocalProcess } from '../../lambda/local/local-process';
+import { processesNaming, startLocalProcess, type LocalProcess } from '../../lambda/local/local-process';
 import { SigV4Client } from '../../lambda/local/sigv4-client';
 import type { Answer } from '../support/api-harness';
 import type { Json } from '../support/template';
@@ -46,7 +46,8 @@ beforeAll(async () => {
   await startServer();
 });
 afterAll(async () => {
-  await plane.stop();
+  expect(await plane.stop()).toBe(0);
+  expect(processesNaming(dataDir)).toEqual([]);
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -107,9 +108,10 @@ it('lets the admin manage teams over HTTP, and keeps data across a restart', asy
   const before = await sdkCall(teamA, 'GET', '/clusters');
 
   expect(await plane.stop()).toBe(0);
+  expect(processesNaming(dataDir)).toEqual([]);
   await startServer();
   const after = await sdkCall(teamA, 'GET', '/clusters');
-  // The same clusters (a job running at the stop finished before the process exited).
+  // The same clusters (a job running at the stop resumes at this start).
   const ids = (page: { json: { items: { clusterId: string }[] } }) => page.json.items.map((c) => c.clusterId);
   expect(ids(after)).toEqual(ids(before));
   expect(after.json.items.length).toBeGreaterThan(0);

@@ -1,8 +1,8 @@
 import { CfnElement, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { BuildEnvironmentVariableType, IProject } from 'aws-cdk-lib/aws-codebuild';
+import { BuildEnvironmentVariableType, CfnProject, IProject } from 'aws-cdk-lib/aws-codebuild';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
-import { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Function as LambdaFunction, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { IBucket } from 'aws-cdk-lib/aws-s3';
 import {
@@ -22,6 +22,7 @@ import {
   StateMachineType,
   TaskInput,
   TaskStateBase,
+  Timeout,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { CodeBuildStartBuild, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -45,6 +46,13 @@ export const LAMBDA_TRANSIENT_ERRORS = [
  * (`States.TaskFailed`) is not retried: its job fails, with the build in the error's cause.
  */
 export const CODEBUILD_TRANSIENT_ERRORS = ['CodeBuild.AccountLimitExceededException', 'CodeBuild.AWSCodeBuildException'] as const;
+
+/**
+ * What a task's timeout adds to the longest its work may take: for a Lambda task, a cold start and
+ * the service's own latency; for a build, the phases CodeBuild still runs after its build timeout
+ * and Step Functions' polling of the `.sync` integration.
+ */
+export const TASK_TIMEOUT_MARGIN = { lambda: Duration.seconds(30), build: Duration.minutes(5) } as const;
 
 /** Prefix of the Pass state each Catch goes to first; the rest of the name is the failed state's. */
 export const RECORD_FAILURE_PREFIX = 'Record failure: ';
@@ -103,6 +111,10 @@ export interface WorkflowStateMachineProps {
  * An ADD_DATASOURCE job whose datasource cannot be reached as generated takes it out again: `Reject
  * datasource` marks it FAILED, and the spec is written and deployed once more without it, so the
  * cluster ends as it was; `Complete job` then fails the job and leaves the cluster ACTIVE.
+ *
+ * Every task has a timeout as long as its work may take in AWS (`lambdaTaskTimeout`,
+ * `buildTaskTimeout`): Step Functions' own default is 99999999 s, but a runtime with a shorter
+ * default (aws-local-stepfunctions: 60 s) must not time out a build that waits in a queue.
  *
  * Every task retries its transient errors with exponential backoff; every task but `Fail job`
  * catches everything (`States.ALL`, the error at `$.error`) into `Record failure: <state>` (which
@@ -207,6 +219,7 @@ export class WorkflowStateMachine extends Construct {
       payload: TaskInput.fromObject({ step, state: JsonPath.entirePayload }),
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
+      taskTimeout: Timeout.duration(lambdaTaskTimeout(this.props.stepsFunction)),
       resultPath: resultKey === null ? JsonPath.DISCARD : `$.${resultKey}`,
     });
     task.addRetry({
@@ -227,6 +240,7 @@ export class WorkflowStateMachine extends Construct {
       stateName,
       project: this.props.runner,
       integrationPattern: IntegrationPattern.RUN_JOB,
+      taskTimeout: Timeout.duration(buildTaskTimeout(this.props.runner)),
       environmentVariablesOverride: {
         [RUNNER_ENV.action]: plain(action),
         [RUNNER_ENV.specUri]: plain(specUri),
@@ -259,6 +273,28 @@ export class WorkflowStateMachine extends Construct {
     task.addCatch(record, { errors: [Errors.ALL], resultPath: '$.error' });
     return task;
   }
+}
+
+/**
+ * How long one invocation of the workflow function may take: its timeout (Lambda's default, 3 s,
+ * when it sets none; for a function imported from elsewhere, Lambda's maximum, 15 minutes), plus
+ * the margin.
+ */
+export function lambdaTaskTimeout(fn: IFunction): Duration {
+  const timeout = fn instanceof LambdaFunction ? (fn.timeout ?? Duration.seconds(3)) : Duration.minutes(15);
+  return timeout.plus(TASK_TIMEOUT_MARGIN.lambda);
+}
+
+/**
+ * How long one build of the runner may take from StartBuild to its end: the time it may wait in
+ * CodeBuild's queue (`queuedTimeout`; CodeBuild's default, 8 hours, when unset) and run
+ * (`timeout`; default 1 hour), plus the margin. For a project imported from elsewhere, CodeBuild's
+ * maximums (8 and 36 hours).
+ */
+export function buildTaskTimeout(project: IProject): Duration {
+  const resource = project.node.defaultChild;
+  const [queued, running] = resource instanceof CfnProject ? [resource.queuedTimeoutInMinutes ?? 8 * 60, resource.timeoutInMinutes ?? 60] : [8 * 60, 36 * 60];
+  return Duration.minutes(queued + running).plus(TASK_TIMEOUT_MARGIN.build);
 }
 
 /** `validateEntitlement` → `ValidateEntitlement`, `Deploy tenant stack` → `DeployTenantStack`: construct ids. */

@@ -8,7 +8,9 @@ import { clusterKey } from '../../../lambda/core/cluster-store';
 import { getJob, jobKey, jobsInFlightSince, markJobRunning } from '../../../lambda/core/job-store';
 import { getTeam } from '../../../lambda/core/team-store';
 import { FileSpecStore } from '../../../lambda/local/file-spec-store';
-import { LocalWorkflow } from '../../../lambda/local/local-workflow';
+import pLimit from 'p-limit';
+import { LOCAL_BUILD_CONCURRENCY } from '../../../lambda/local/local-deployer';
+import { LocalWorkflow, type LocalWorkflowOptions } from '../../../lambda/local/local-workflow';
 import { synthesizedWorkflowDefinition } from '../../../lambda/local/workflow-definition';
 import { reconcile } from '../../../lambda/workflow/reconciler';
 import { PermanentError, TransientError } from '../../../lambda/workflow/workflow-errors';
@@ -55,7 +57,7 @@ function iamPrecheck() {
   return new IamPolicySimulatorPrecheck({ requestHandler: fake, credentials, region: 'us-east-1' });
 }
 
-async function world(fault?: Fault, access: AccessProbe = awsAccess()) {
+async function world(fault?: Fault, access: AccessProbe = awsAccess(), builds: (runner: InstantRunner) => LocalWorkflowOptions['deployer'] = (runner) => runner) {
   const runner = new InstantRunner();
   let workflow!: LocalWorkflow;
   let deps!: WorkflowDependencies;
@@ -65,7 +67,7 @@ async function world(fault?: Fault, access: AccessProbe = awsAccess()) {
       workflow = new LocalWorkflow({
         definition,
         deps,
-        deployer: runner,
+        deployer: builds(runner),
         retryIntervalMs: 5,
         wrapTask: (state, handler) => async (input) => {
           if (fault && fault.state === state && fault.times > 0) {
@@ -222,6 +224,95 @@ it('lets only one of two concurrent jobs on a cluster through (409 for the other
     expect([a.status, b.status].sort()).toEqual([202, 409]);
     await workflow().idle();
     expect((await api.call(MEMBER, 'GET', `/clusters/${clusterId}`)).json.status).toBe('DELETED');
+  } finally {
+    await api.stop();
+  }
+});
+
+it(`runs a burst of jobs larger than the local deployer's concurrency (${LOCAL_BUILD_CONCURRENCY} builds at a time) to their end, however long a build waits in the queue`, async () => {
+  // Six builds, two at a time, 21 s each: the last pair waits 42 s in the queue and ends after 63 s,
+  // past the 60 s that aws-local-stepfunctions gives a task state without TimeoutSeconds.
+  let holdMs = 0;
+  const { api, runner, workflow, create } = await world(undefined, undefined, (instant) => {
+    const slots = pLimit(LOCAL_BUILD_CONCURRENCY);
+    return {
+      runBuild: (parameters) =>
+        slots(async () => {
+          await new Promise((resolve) => setTimeout(resolve, holdMs));
+          return instant.runBuild(parameters);
+        }),
+    };
+  });
+  try {
+    await api.registerTeam('wf-team', [MEMBER], { tiers: ['S', 'M'], environments: ['dev'], maxClusters: 10 });
+    const existing = await Promise.all([create(), create(), create()]);
+    await workflow().idle();
+    holdMs = 21_000;
+    const deletions = await Promise.all(existing.map(({ clusterId }) => api.call(MEMBER, 'DELETE', `/clusters/${clusterId}`)));
+    const creations = await Promise.all([create(), create(), create()]);
+    const burst = [...deletions.map((answer) => answer.json.jobId as string), ...creations.map((created) => created.jobId)];
+    const outcomes = await Promise.all(burst.map((jobId) => workflow().settled(jobId)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(Array(6).fill('SUCCEEDED'));
+    const jobs = await Promise.all(burst.map(async (jobId) => (await api.call(MEMBER, 'GET', `/jobs/${jobId}`)).json));
+    expect(jobs.map((job) => [job.operationType, job.status])).toEqual([...Array(3).fill(['DELETE', 'SUCCEEDED']), ...Array(3).fill(['CREATE', 'SUCCEEDED'])]);
+    const statuses = async (ids: { clusterId: string }[]) => Promise.all(ids.map(async ({ clusterId }) => (await api.call(MEMBER, 'GET', `/clusters/${clusterId}`)).json.status));
+    expect(await statuses(existing)).toEqual(['DELETED', 'DELETED', 'DELETED']);
+    expect(await statuses(creations)).toEqual(['ACTIVE', 'ACTIVE', 'ACTIVE']);
+    expect(runner.builds).toHaveLength(9);
+  } finally {
+    await api.stop();
+  }
+});
+
+it('stops without failing anything: a job whose build is cut short stays RUNNING, and resumes at the next start, where it finishes with its events saying so', async () => {
+  let cutShort!: (error: Error) => void;
+  const cut = new Promise<never>((_, reject) => (cutShort = reject));
+  let buildStarted!: () => void;
+  const building = new Promise<void>((resolve) => (buildStarted = resolve));
+  const { api, runner, workflow, deps, create } = await world(undefined, undefined, () => ({
+    runBuild: async () => {
+      buildStarted();
+      return cut;
+    },
+    // As the local deployer's stop ends its synths: the build fails, after the executions were aborted.
+    stop: async () => cutShort(new Error('synth killed')),
+  }));
+  try {
+    const { clusterId, jobId } = await create();
+    await building;
+    await workflow().stop();
+    expect(await workflow().settled(jobId)).toEqual({ status: 'STOPPED' });
+    expect((await api.call(MEMBER, 'GET', `/jobs/${jobId}`)).json.status).toBe('RUNNING');
+    expect((await api.call(MEMBER, 'GET', `/clusters/${clusterId}`)).json.status).toBe('PROVISIONING');
+
+    const restarted = new LocalWorkflow({ definition, deps: deps(), deployer: runner, retryIntervalMs: 5 });
+    expect(await restarted.resume()).toEqual({ started: [], resumed: [jobId] });
+    expect(await restarted.settled(jobId)).toMatchObject({ status: 'SUCCEEDED' });
+    expect((await api.call(MEMBER, 'GET', `/clusters/${clusterId}`)).json.status).toBe('ACTIVE');
+    const events = (await api.call(MEMBER, 'GET', `/clusters/${clusterId}/events`, { query: { limit: '50' } })).json.items.map((e: { type: string }) => e.type);
+    expect(events).toEqual([
+      'JOB_ACCEPTED', 'JOB_RUNNING', 'ENTITLEMENT_VALIDATED', 'CLUSTER_ALLOCATED', 'TENANT_SPEC_WRITTEN',
+      'JOB_RESUMED', 'ENTITLEMENT_VALIDATED', 'TENANT_SPEC_WRITTEN', 'ENDPOINT_REGISTERED', 'JOB_SUCCEEDED',
+    ]);
+  } finally {
+    await api.stop();
+  }
+});
+
+it('fails a job that its execution ended without finishing (here: Fail job itself failed), with the execution\'s error', async () => {
+  const { api, workflow, create } = await world({ state: STATE_NAMES.failJob, error: new PermanentError('the state table is unreachable'), times: 1 }, undefined, () => ({
+    runBuild: async () => {
+      throw new PermanentError('CloudFormation rollback');
+    },
+  }));
+  try {
+    const { clusterId, jobId } = await create();
+    expect(await workflow().settled(jobId)).toMatchObject({ status: 'FAILED', error: expect.stringContaining('the state table is unreachable') });
+    expect((await api.call(MEMBER, 'GET', `/jobs/${jobId}`)).json).toMatchObject({
+      status: 'FAILED',
+      errorDetails: { step: 'Local workflow', cause: expect.stringMatching(/the execution ended without finishing the job: .*the state table is unreachable/) },
+    });
+    expect((await api.call(MEMBER, 'GET', `/clusters/${clusterId}`)).json.status).toBe('FAILED');
   } finally {
     await api.stop();
   }

@@ -1,5 +1,8 @@
 import '../../../../lambda/local/promise-with-resolvers';
 import aslValidator from 'asl-validator';
+import { Stack } from 'aws-cdk-lib';
+import { BuildSpec, Project } from 'aws-cdk-lib/aws-codebuild';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { StateMachine as LocalStateMachine } from 'aws-local-stepfunctions';
 import { ENV } from '../../../../lib/contract/function-environment';
 import {
@@ -15,7 +18,13 @@ import { WORKFLOW_PLACEHOLDERS, workflowDefinitionFromTemplate } from '../../../
 import { CDK_BOOTSTRAP_QUALIFIER, CDK_BOOTSTRAP_ROLES } from '../../../../lib/control-plane/workflow/deploy-runner';
 import { WORKFLOW_QUERY_INDEXES, WORKFLOW_STATE_TABLE_ACTIONS, tenantReaderRolePolicy } from '../../../../lib/control-plane/workflow/provisioning-workflow';
 import { RUNNER_SCRIPT_FILE } from '../../../../lib/control-plane/workflow/runner-bundle';
-import { CODEBUILD_TRANSIENT_ERRORS, LAMBDA_TRANSIENT_ERRORS, RECORD_FAILURE_PREFIX } from '../../../../lib/control-plane/workflow/workflow-state-machine';
+import {
+  CODEBUILD_TRANSIENT_ERRORS,
+  LAMBDA_TRANSIENT_ERRORS,
+  RECORD_FAILURE_PREFIX,
+  buildTaskTimeout,
+  lambdaTaskTimeout,
+} from '../../../../lib/control-plane/workflow/workflow-state-machine';
 import { expectCleanSynth } from '../../../support/compliance-report';
 import { platformConfig } from '../../../support/fixtures';
 import { SynthesizedControlPlane, synthControlPlane } from '../../../support/synth-control-plane';
@@ -121,6 +130,33 @@ describe('definition (ASL)', () => {
       const key = RESULT_KEYS[step];
       expect([step, state.ResultPath]).toEqual([step, key === null ? null : `$.${key}`]);
     }
+  });
+
+  test('every task times out when its work could no longer end in AWS: a Lambda task after its function\'s timeout and 30 s, a build after the runner\'s queued and build timeouts and 5 minutes', () => {
+    const [, fn] = functionByDescription(STEPS_FUNCTION);
+    const [, project] = cp.onlyOfType('AWS::CodeBuild::Project');
+    expect([fn.Properties.Timeout, project.Properties.QueuedTimeoutInMinutes, project.Properties.TimeoutInMinutes]).toEqual([60, 30, 90]);
+    const timeouts = Object.fromEntries(tasks().map(([name, state]) => [name, state.TimeoutSeconds]));
+    const expected = Object.fromEntries(
+      tasks().map(([name, state]) => [
+        name,
+        state.Resource === WORKFLOW_PLACEHOLDERS.functionArn ? fn.Properties.Timeout + 30 : (project.Properties.QueuedTimeoutInMinutes + project.Properties.TimeoutInMinutes + 5) * 60,
+      ]),
+    );
+    expect(timeouts).toEqual(expected);
+    expect(timeouts[STATE_NAMES.deployTenantStack]).toBe(125 * 60);
+    expect(timeouts[STATE_NAMES.startJob]).toBe(90);
+  });
+
+  test('task timeouts of a function or project the app did not create are the service maximums, and the service defaults where unset', () => {
+    const stack = new Stack();
+    const imported = { fn: LambdaFunction.fromFunctionArn(stack, 'Fn', 'arn:aws:lambda:us-east-1:123456789012:function:x'), project: Project.fromProjectName(stack, 'P', 'x') };
+    expect(lambdaTaskTimeout(imported.fn).toSeconds()).toBe(15 * 60 + 30);
+    expect(buildTaskTimeout(imported.project).toMinutes()).toBe(8 * 60 + 36 * 60 + 5);
+    const plain = new LambdaFunction(stack, 'Plain', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => null') });
+    const project = new Project(stack, 'Project', { buildSpec: BuildSpec.fromObject({ version: '0.2' }) });
+    expect(lambdaTaskTimeout(plain).toSeconds()).toBe(3 + 30);
+    expect(buildTaskTimeout(project).toMinutes()).toBe(8 * 60 + 60 + 5);
   });
 
   test('every task retries its transient errors with exponential backoff', () => {
