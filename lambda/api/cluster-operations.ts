@@ -1,7 +1,7 @@
 import type { Cluster, Datasource, JobAccepted, OperationType, ProvisioningJob } from '../../lib/contract/api';
 import type { OperationId } from '../../lib/contract/routes';
 import { newClusterId, newJobId } from '../../lib/contract/ids';
-import { getCluster, listClustersOfTeam, type ClusterChanges } from '../core/cluster-store';
+import { getCluster, getClusterRecord, listClustersOfTeam, toCluster, type ClusterChanges, type ClusterRecord } from '../core/cluster-store';
 import { clusterRefusal, quotaRefusal, tierRefusal } from '../core/entitlements';
 import { listClusterEvents } from '../core/event-store';
 import { acceptJobItems, createClusterItems, QUOTA_ITEM_INDEX } from '../core/job-lifecycle';
@@ -21,11 +21,16 @@ export interface ClusterRequest {
   readonly params: { readonly clusterId: string };
 }
 
-/** The cluster of the caller's team, or 404 (another team's cluster does not exist for it). */
+/** The cluster of the caller's team with what the platform keeps on it (engine pins), or 404 (another team's cluster does not exist for it). */
+export async function ownClusterRecord(context: ClusterRequest): Promise<ClusterRecord> {
+  const record = await getClusterRecord(context.deps.tables, context.params.clusterId);
+  if (!record || record.teamId !== context.caller.team.teamId) throw notFound(`Cluster ${context.params.clusterId}`);
+  return record;
+}
+
+/** The cluster of the caller's team as the API shows it, or 404. */
 export async function ownCluster(context: ClusterRequest): Promise<Cluster> {
-  const cluster = await getCluster(context.deps.tables, context.params.clusterId);
-  if (!cluster || cluster.teamId !== context.caller.team.teamId) throw notFound(`Cluster ${context.params.clusterId}`);
-  return cluster;
+  return toCluster(await ownClusterRecord(context));
 }
 
 /** The 202 of a job start: the job's link in Location, what it acts on in the body. */

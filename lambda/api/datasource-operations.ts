@@ -1,5 +1,6 @@
 import { accessControlRules } from '../../lib/access/access-control-rules';
 import { catalogProperties } from '../../lib/access/catalog-properties';
+import { trinoVersion } from '../../lib/access/trino-version';
 import { setupCommands } from '../../lib/access/datasource-setup';
 import { newExternalId } from '../../lib/access/external-id';
 import { folderPrefixes } from '../../lib/access/s3-access';
@@ -8,13 +9,14 @@ import type { Cluster, CreateDatasourceRequest, Datasource, DatasourceSetup } fr
 import { newDatasourceId, newJobId } from '../../lib/contract/ids';
 import { catalogName, datasourceRoleArn, starburstRoleArn } from '../../lib/contract/tenant-spec';
 import { auditEntity } from '../core/audit-log';
+import { toCluster, type ClusterRecord } from '../core/cluster-store';
 import { datasourceDocument, datasourcesOfCluster, getDatasource, listDatasources, LIVE_DATASOURCE_STATUSES, toTenantDatasource, type DatasourceRecord } from '../core/datasource-store';
 import { datasourceRefusal } from '../core/entitlements';
 import { addDatasourceItems, DATASOURCE_JOB_CLUSTER_STATUSES, removeDatasourceItems } from '../core/job-lifecycle';
 import { newJob } from '../core/job-store';
 import { conflict, notFound, refusalProblem } from '../core/problems';
 import type { TransactionConflict } from '../core/tables';
-import { accepted, changedConcurrently, heldBy, ownCluster, startJob, type ClusterRequest } from './cluster-operations';
+import { accepted, changedConcurrently, heldBy, ownCluster, ownClusterRecord, startJob, type ClusterRequest } from './cluster-operations';
 import { commitWithAnswer } from './commit-with-answer';
 import type { Dependencies, OperationContext, OperationResult, Operations } from './operation';
 
@@ -25,7 +27,12 @@ type DatasourceRequest = ClusterRequest & { readonly params: { readonly datasour
 
 /** The datasource of a cluster of the caller's team, or 404. */
 async function ownDatasource(context: DatasourceRequest): Promise<{ cluster: Cluster; datasource: Datasource }> {
-  const cluster = await ownCluster(context);
+  const { cluster, datasource } = await ownDatasourceRecord(context);
+  return { cluster: toCluster(cluster), datasource };
+}
+
+async function ownDatasourceRecord(context: DatasourceRequest): Promise<{ cluster: ClusterRecord; datasource: Datasource }> {
+  const cluster = await ownClusterRecord(context);
   const datasource = await getDatasource(context.deps.tables, cluster.clusterId, context.params.datasourceId);
   if (!datasource) throw notFound(`Datasource ${context.params.datasourceId} of cluster ${cluster.clusterId}`);
   return { cluster, datasource };
@@ -149,12 +156,13 @@ async function deleteDatasource(context: OperationContext<'deleteDatasource'>): 
 
 /** What the data owner applies, and what the cluster is given for the datasource: all generated, nothing stored twice. */
 async function getDatasourceSetup(context: OperationContext<'getDatasourceSetup'>): Promise<OperationResult<'getDatasourceSetup'>> {
-  const { cluster, datasource } = await ownDatasource(context);
-  const environment = context.deps.config.environments[cluster.environment]!;
+  const { deps, caller } = context;
+  const { cluster, datasource } = await ownDatasourceRecord(context);
+  const environment = deps.config.environments[cluster.environment]!;
   const tenantDatasource = toTenantDatasource(datasource);
   const roleArn = starburstRoleArn(cluster.clusterId, environment);
   const setup = setupCommands({ datasource: tenantDatasource, starburstRoleArn: roleArn });
-  const rules = accessControlRules({ groups: context.caller.team.groups, datasources: [tenantDatasource] });
+  const rules = accessControlRules({ groups: caller.team.groups, datasources: [tenantDatasource], sessionProperties: deps.config.querySessionProperties });
   const concernsCatalog = (rule: { catalog?: string }) => rule.catalog !== undefined && new RegExp(`^(${rule.catalog})$`).test(datasource.catalog);
   const body: DatasourceSetup = {
     datasourceId: datasource.datasourceId,
@@ -168,7 +176,7 @@ async function getDatasourceSetup(context: OperationContext<'getDatasourceSetup'
     catalogAndKeyPolicy: setup.catalogAndKeyPolicy,
     bucketPolicy: setup.bucketPolicy,
     commands: setup.commands,
-    catalog: { name: datasource.catalog, properties: catalogProperties(tenantDatasource) },
+    catalog: { name: datasource.catalog, properties: catalogProperties(tenantDatasource, trinoVersion(cluster.enginePins ?? deps.config.engine)) },
     accessRules: {
       catalogs: rules.catalogs.filter(concernsCatalog),
       schemas: rules.schemas.filter(concernsCatalog),

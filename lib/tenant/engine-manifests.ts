@@ -1,16 +1,9 @@
 import type { TenantSpec } from '../contract/tenant-spec';
-import {
-  COORDINATOR_HTTP_PORT,
-  ENGINE_NAMESPACE,
-  ENGINE_SERVICE_ACCOUNT,
-  INGEST_TOKEN_ENV,
-  INGEST_TOKEN_K8S_SECRET,
-  INGEST_TOKEN_SECRET_PROVIDER_CLASS,
-} from './starburst-values';
+import { COORDINATOR_HTTP_PORT, ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './engine-names';
 
 /**
- * Kubernetes manifests around the engine's Helm release, as pure functions (no aws-cdk-lib):
- * its namespace and service account, the ingest token's SecretProviderClass and the TLS ingress.
+ * Kubernetes manifests around the engine's Helm release, as pure functions (no aws-cdk-lib): its
+ * namespace and service account, and the TLS ingress (the engine's secrets: engine-secrets.ts).
  */
 
 export type KubernetesManifest = Record<string, unknown>;
@@ -43,35 +36,6 @@ export function engineNamespaceManifests(): KubernetesManifest[] {
       automountServiceAccountToken: false,
     },
   ];
-}
-
-/**
- * Tells the Secrets Store CSI driver (AWS provider, with the pod's EKS Pod Identity) to read the
- * ingest token secret by name and sync it into a Kubernetes secret the engine reads as an
- * environment variable.
- */
-export function ingestTokenSecretProviderClass(props: { secretName: string; region: string }): KubernetesManifest {
-  return {
-    apiVersion: 'secrets-store.csi.x-k8s.io/v1',
-    kind: 'SecretProviderClass',
-    metadata: { name: INGEST_TOKEN_SECRET_PROVIDER_CLASS, namespace: ENGINE_NAMESPACE },
-    spec: {
-      provider: 'aws',
-      parameters: {
-        region: props.region,
-        usePodIdentity: 'true',
-        // A YAML document; JSON is YAML.
-        objects: JSON.stringify([{ objectName: props.secretName, objectType: 'secretsmanager', objectAlias: 'token' }]),
-      },
-      secretObjects: [
-        {
-          secretName: INGEST_TOKEN_K8S_SECRET,
-          type: 'Opaque',
-          data: [{ objectName: 'token', key: INGEST_TOKEN_ENV }],
-        },
-      ],
-    },
-  };
 }
 
 export interface QueryIngressProps {

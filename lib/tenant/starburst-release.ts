@@ -2,15 +2,26 @@ import { Duration, Stack, ValidationError } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { Construct, IDependable } from 'constructs';
 import { lit } from '../compliance/error-code';
-import type { TierConfig } from '../config/platform-config';
+import type { SessionPropertyAllowList } from '../access/access-control-rules';
+import { trinoVersion } from '../access/trino-version';
+import type { IdentityProviderConfig, TierConfig } from '../config/platform-config';
 import type { TenantSpec } from '../contract/tenant-spec';
-import { engineNamespaceManifests, ingestTokenSecretProviderClass, QUERY_INGRESS_NAME, queryIngressManifest } from './engine-manifests';
-import { ENGINE_NAMESPACE, engineRelease, EngineRelease, nodeTooSmall } from './starburst-values';
+import { unsupportedRelease } from './engine-authentication';
+import { engineNamespaceManifests, QUERY_INGRESS_NAME, queryIngressManifest } from './engine-manifests';
+import { ENGINE_NAMESPACE } from './engine-names';
+import { engineSecretProviderClass, type EngineSecretSources } from './engine-secrets';
+import { engineRelease, EngineRelease, nodeTooSmall } from './starburst-values';
 
 export interface StarburstReleaseProps {
   readonly cluster: eks.Cluster;
   readonly spec: TenantSpec;
   readonly tier: TierConfig;
+  /** The identity provider team members sign in with (the environment's, from platform config). */
+  readonly identityProvider: IdentityProviderConfig;
+  /** The session properties users may set (platform config `querySessionProperties`). */
+  readonly sessionProperties: SessionPropertyAllowList;
+  /** Where the engine's secrets are in Secrets Manager; they reach the pods through the CSI driver only. */
+  readonly secrets: EngineSecretSources;
   /** Client networks allowed to reach the query endpoint (config `network.queryIngressCidrs`). */
   readonly queryIngressCidrs: string[];
   /** Tags of the load balancer the controller creates at run time. */
@@ -25,9 +36,9 @@ export interface StarburstReleaseProps {
 }
 
 /**
- * The query engine on the tenant's cluster: its namespace and service account, the ingest token's
- * SecretProviderClass, the Helm release pinned to the spec's chart version and image digest with
- * values from `engineRelease`, and the TLS ingress that becomes the internal ALB.
+ * The query engine on the tenant's cluster: its namespace and service account, the SecretProviderClass
+ * of its secrets, the Helm release pinned to the spec's chart version and image digest with values
+ * from `engineRelease`, and the TLS ingress that becomes the internal ALB.
  */
 export class StarburstRelease extends Construct {
   readonly release: EngineRelease;
@@ -43,13 +54,12 @@ export class StarburstRelease extends Construct {
       const tooSmall = nodeTooSmall(node);
       if (tooSmall) throw new ValidationError(lit`EngineNodeTooSmall`, `Tier ${spec.tier}, ${role} nodes: ${tooSmall}`, this);
     }
-    this.release = engineRelease({ spec, tier });
+    const unsupported = this.unsupportedEngine(spec);
+    if (unsupported) throw new ValidationError(lit`EngineReleaseNotSupported`, unsupported, this);
+    this.release = engineRelease({ spec, tier, identityProvider: props.identityProvider, sessionProperties: props.sessionProperties });
 
     const namespace = cluster.addManifest('Namespace', ...engineNamespaceManifests());
-    const secretProviderClass = cluster.addManifest(
-      'IngestTokenSecretProviderClass',
-      ingestTokenSecretProviderClass({ secretName: spec.ingest.tokenSecretName, region: Stack.of(this).region }),
-    );
+    const secretProviderClass = cluster.addManifest('EngineSecretProviderClass', engineSecretProviderClass(props.secrets, Stack.of(this).region));
     secretProviderClass.node.addDependency(namespace, ...props.dependsOn);
 
     this.chart = new eks.HelmChart(this, 'Chart', {
@@ -91,5 +101,14 @@ export class StarburstRelease extends Construct {
     });
     loadBalancerAddress.node.addDependency(this.ingress);
     this.loadBalancerHostname = loadBalancerAddress.value;
+  }
+
+  /** Why the engine the spec is pinned to cannot be configured; undefined when it can. */
+  private unsupportedEngine(spec: TenantSpec): string | undefined {
+    try {
+      return unsupportedRelease(trinoVersion(spec.engine));
+    } catch (error) {
+      return (error as Error).message;
+    }
   }
 }

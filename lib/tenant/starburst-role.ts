@@ -8,7 +8,7 @@ import { tenantAssumeBoundaryStatements, tenantAssumeStatements, tenantTagSessio
 import { starburstRoleName, type TenantDatasource } from '../contract/tenant-spec';
 import { TENANT_READER_ROLE_NAME } from '../contract/workflow';
 import { PodIdentityRole } from './pod-identity-role';
-import { ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './starburst-values';
+import { ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './engine-names';
 
 export interface StarburstRoleProps {
   /** Names the role (`starburstRoleName`): the data owners' trust policies name it before it exists. */
@@ -18,16 +18,27 @@ export interface StarburstRoleProps {
   readonly clusterName: string;
   /** The approved datasources; the role may assume each one's role, only with its ExternalId. */
   readonly datasources: TenantDatasource[];
-  /** The ingest token the engine's event listener sends (read through the Secrets Store CSI driver). */
-  readonly ingestToken: secretsmanager.ISecret;
-  readonly ingestTokenKey: kms.IKey;
+  /**
+   * The secrets the stack generates for the engine (ingest token, shared secret for internal
+   * communication), all encrypted with `secretsKey`; read through the Secrets Store CSI driver.
+   */
+  readonly engineSecrets: secretsmanager.ISecret[];
+  readonly secretsKey: kms.IKey;
+  /**
+   * The platform's secrets the engine reads, by ARN: the identity provider's client secret and, for
+   * Starburst, the licence. Encrypted with a key of the platform's (`aws/secretsmanager`, or a key
+   * whose policy admits this role through Secrets Manager), not with `secretsKey`.
+   * @default - none
+   */
+  readonly platformSecretArns?: string[];
 }
 
 /**
  * The one IAM role of the engine's pods (EKS Pod Identity, service account `starburst/starburst`).
  * It holds exactly one `sts:AssumeRole` statement per datasource, each bound to that datasource's
- * ExternalId, plus the read of its own ingest token; a permissions boundary created here caps it
- * at the same set, so that no later attachment can widen it.
+ * ExternalId, plus the read of exactly the engine's secrets (its ingest token and shared secret, the
+ * platform's identity provider client secret and licence); a permissions boundary created here caps
+ * it at the same set, so that no later attachment can widen it.
  *
  * Its trust also admits this account's `sici-tenant-reader` role, through which the control plane
  * checks a new datasource's access as the engine will use it (with a session policy that keeps it
@@ -44,20 +55,21 @@ export class StarburstRole extends Construct {
     super(scope, id);
     const region = Stack.of(this).region;
 
-    const readToken = [
+    const generated = props.engineSecrets.map((secret) => secret.secretArn);
+    const readSecrets = [
       new iam.PolicyStatement({
-        sid: 'ReadIngestToken',
+        sid: 'ReadEngineSecrets',
         actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        resources: [props.ingestToken.secretArn],
+        resources: [...generated, ...(props.platformSecretArns ?? [])],
       }),
       new iam.PolicyStatement({
-        sid: 'DecryptIngestToken',
+        sid: 'DecryptEngineSecrets',
         actions: ['kms:Decrypt'],
-        resources: [props.ingestTokenKey.keyArn],
+        resources: [props.secretsKey.keyArn],
         conditions: {
           StringEquals: {
             'kms:ViaService': `secretsmanager.${region}.amazonaws.com`,
-            'kms:EncryptionContext:SecretARN': props.ingestToken.secretArn,
+            'kms:EncryptionContext:SecretARN': generated,
           },
         },
       }),
@@ -67,7 +79,7 @@ export class StarburstRole extends Construct {
       description: `Permissions boundary of the Starburst role of ${props.clusterName}`,
       statements: [
         ...[...tenantAssumeBoundaryStatements(props.datasources), ...tenantTagSessionStatements(props.datasources)].map((s) => iam.PolicyStatement.fromJson(s)),
-        ...readToken,
+        ...readSecrets,
       ],
     });
 
@@ -85,12 +97,12 @@ export class StarburstRole extends Construct {
     );
 
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
-      description: `Starburst pods of ${props.clusterName}: one statement per approved datasource, and the ingest token`,
+      description: `Starburst pods of ${props.clusterName}: one statement per approved datasource, and the engine's secrets`,
       // The AssumeRole statements come from the one generator the data owners' documents are tested against.
       // Pod Identity's session tags are transitive: the chained AssumeRole needs sts:TagSession on the same roles.
       statements: [
         ...[...tenantAssumeStatements(props.datasources), ...tenantTagSessionStatements(props.datasources)].map((s) => iam.PolicyStatement.fromJson(s)),
-        ...readToken,
+        ...readSecrets,
       ],
     });
     this.role.addManagedPolicy(this.policy);

@@ -1,26 +1,17 @@
-import type { TierConfig } from '../config/platform-config';
-import { accessControlRules } from '../access/access-control-rules';
+import type { IdentityProviderConfig, TierConfig } from '../config/platform-config';
+import { accessControlRules, type SessionPropertyAllowList } from '../access/access-control-rules';
 import { catalogs, renderProperties } from '../access/catalog-properties';
 import type { TenantSpec } from '../contract/tenant-spec';
+import { coordinatorAuthenticationProperties, nodeSecurityProperties } from './engine-authentication';
+import { COORDINATOR_HTTP_PORT, ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT, NODE_ROLE_LABEL } from './engine-names';
+import { ENGINE_ENV, engineSecretsEnvFrom, engineSecretsVolume, fromEnv, STARBURST_LICENSE_K8S_SECRET } from './engine-secrets';
 
 /**
- * The Helm values of a tenant's query engine, as a pure function of its TenantSpec and tier: no
- * aws-cdk-lib, no tokens, no I/O. One shape per engine: the licensed Starburst Enterprise chart
- * (`starburst-enterprise`) or the open-source Trino chart (`trinodb/charts`, chart `trino`).
+ * The Helm values of a tenant's query engine, as a pure function of its TenantSpec, tier and the
+ * platform's identity provider and session properties: no aws-cdk-lib, no tokens, no I/O. One shape
+ * per engine: the licensed Starburst Enterprise chart (`starburst-enterprise`) or the open-source
+ * Trino chart (`trinodb/charts`, chart `trino`).
  */
-
-/** Kubernetes names shared by the values, the manifests and the IAM wiring of a tenant. */
-export const ENGINE_NAMESPACE = 'starburst';
-export const ENGINE_SERVICE_ACCOUNT = 'starburst';
-/** Node label that pins coordinator and worker pods to their own managed node groups. */
-export const NODE_ROLE_LABEL = 'sici.io/node-role';
-/** Kubernetes secret (synced from Secrets Manager by the Secrets Store CSI driver) holding the ingest token. */
-export const INGEST_TOKEN_K8S_SECRET = 'sici-ingest-token';
-export const INGEST_TOKEN_SECRET_PROVIDER_CLASS = 'sici-ingest-token';
-export const INGEST_TOKEN_ENV = 'SICI_INGEST_TOKEN';
-const INGEST_TOKEN_MOUNT_PATH = '/mnt/sici/ingest-token';
-/** HTTP port of the coordinator inside the cluster; TLS ends at the internal load balancer. */
-export const COORDINATOR_HTTP_PORT = 8080;
 
 // ---- Sizing ----------------------------------------------------------------------------------
 
@@ -89,7 +80,8 @@ export function podSizing(node: { vcpu: number; memoryGiB: number }): PodSizing 
 /**
  * Trino's http event listener posting completed queries to the ingest route. The token is an
  * environment variable from a Kubernetes secret synced from Secrets Manager, so it appears in
- * neither the values nor the CloudFormation template.
+ * neither the values nor the CloudFormation template. `http-event-listener.log-split` is left at its
+ * default (false): Trino 477 and later reject it.
  */
 export function eventListenerProperties(spec: TenantSpec): Record<string, string> {
   return {
@@ -97,8 +89,7 @@ export function eventListenerProperties(spec: TenantSpec): Record<string, string
     'http-event-listener.connect-ingest-uri': spec.ingest.endpoint,
     'http-event-listener.log-created': 'false',
     'http-event-listener.log-completed': 'true',
-    'http-event-listener.log-split': 'false',
-    'http-event-listener.connect-http-headers': `Authorization:Bearer \${ENV:${INGEST_TOKEN_ENV}}`,
+    'http-event-listener.connect-http-headers': `Authorization:Bearer ${fromEnv(ENGINE_ENV.ingestToken)}`,
     'http-event-listener.connect-retry-count': '5',
   };
 }
@@ -121,6 +112,10 @@ export interface EngineValuesInput {
   readonly spec: TenantSpec;
   /** The tier's node sizes and worker count, from platform config. */
   readonly tier: TierConfig;
+  /** The identity provider of the spec's environment (platform config, with the environment's overrides). */
+  readonly identityProvider: IdentityProviderConfig;
+  /** The session properties users may set (platform config `querySessionProperties`). */
+  readonly sessionProperties: SessionPropertyAllowList;
 }
 
 /** Values for the engine the spec is pinned to. */
@@ -143,9 +138,6 @@ function memoryProperties(sizing: PodSizing): Record<string, string> {
     'memory.heap-headroom-per-node': mb(sizing.heapHeadroomPerNodeMiB),
   };
 }
-
-/** TLS ends at the load balancer; Trino builds the URLs it returns to clients from X-Forwarded-Proto/Host. */
-const FORWARDED_PROPERTIES = { 'http-server.process-forwarded': 'true' };
 
 /** Cluster-wide memory limit of one query: the query memory of every worker. */
 function queryMaxMemory(tier: TierConfig, worker: PodSizing): string {
@@ -190,17 +182,6 @@ function containerSecurityContext(readOnlyRootFilesystem: boolean) {
   };
 }
 
-/** The CSI volume that makes the driver sync the ingest token into `INGEST_TOKEN_K8S_SECRET`. */
-const ingestTokenCsiVolume = {
-  csi: {
-    driver: 'secrets-store.csi.k8s.io',
-    readOnly: true,
-    volumeAttributes: { secretProviderClass: INGEST_TOKEN_SECRET_PROVIDER_CLASS },
-  },
-};
-
-const ingestTokenEnvFrom = [{ secretRef: { name: INGEST_TOKEN_K8S_SECRET } }];
-
 function nodeSelector(role: 'coordinator' | 'worker') {
   return { [NODE_ROLE_LABEL]: role };
 }
@@ -210,21 +191,26 @@ function resources(sizing: PodSizing) {
   return { requests: amounts, limits: amounts };
 }
 
-function trinoRelease({ spec, tier }: EngineValuesInput): EngineRelease {
+/** The `key=value` lines of a list-valued chart setting. */
+function propertyLines(properties: Record<string, string>): string[] {
+  return Object.entries(properties).map(([key, value]) => `${key}=${value}`);
+}
+
+function trinoRelease({ spec, tier, identityProvider, sessionProperties }: EngineValuesInput): EngineRelease {
   const coordinator = podSizing(tier.coordinator);
   const worker = podSizing(tier.worker);
-  const rules = accessControlRules(spec);
+  const rules = accessControlRules({ groups: spec.groups, datasources: spec.datasources, sessionProperties });
   const release = 'trino';
 
   const scratchVolumes = [
     { name: 'data', emptyDir: {} },
     { name: 'tmp', emptyDir: {} },
-    { name: 'ingest-token', ...ingestTokenCsiVolume },
+    { name: engineSecretsVolume.name, ...engineSecretsVolume.volume },
   ];
   const scratchMounts = [
     { name: 'data', mountPath: '/data/trino' },
     { name: 'tmp', mountPath: '/tmp' },
-    { name: 'ingest-token', mountPath: INGEST_TOKEN_MOUNT_PATH, readOnly: true },
+    { name: engineSecretsVolume.name, mountPath: engineSecretsVolume.mountPath, readOnly: true },
   ];
   const node = (role: 'coordinator' | 'worker', sizing: PodSizing) => ({
     jvm: { maxHeapSize: `${sizing.heapMiB}M` },
@@ -257,18 +243,22 @@ function trinoRelease({ spec, tier }: EngineValuesInput): EngineRelease {
       server: {
         workers: tier.worker.count,
         node: { environment: `sici_${spec.environment}` },
+        // The chart's `authenticationType` is left empty: the coordinator's whole authentication is below.
         config: { query: { maxMemory: queryMaxMemory(tier, worker) } },
+        coordinatorExtraConfig: propertyLines(coordinatorAuthenticationProperties(identityProvider)).join('\n'),
       },
-      additionalConfigProperties: Object.entries(FORWARDED_PROPERTIES).map(([key, value]) => `${key}=${value}`),
+      // On the coordinator and the workers alike.
+      additionalConfigProperties: propertyLines(nodeSecurityProperties()),
       accessControl: {
         type: 'configmap',
         refreshPeriod: '60s',
         configFile: 'rules.json',
         rules: { 'rules.json': JSON.stringify(rules, null, 2) },
       },
-      eventListenerProperties: Object.entries(eventListenerProperties(spec)).map(([key, value]) => `${key}=${value}`),
+      eventListenerProperties: propertyLines(eventListenerProperties(spec)),
       catalogs: catalogs(spec),
-      envFrom: ingestTokenEnvFrom,
+      // The chart gives every pod the same environment.
+      envFrom: engineSecretsEnvFrom,
       securityContext: podSecurityContext,
       containerSecurityContext: containerSecurityContext(true),
       service: { type: 'ClusterIP', port: COORDINATOR_HTTP_PORT },
@@ -280,10 +270,10 @@ function trinoRelease({ spec, tier }: EngineValuesInput): EngineRelease {
   };
 }
 
-function starburstEnterpriseRelease({ spec, tier }: EngineValuesInput): EngineRelease {
+function starburstEnterpriseRelease({ spec, tier, identityProvider, sessionProperties }: EngineValuesInput): EngineRelease {
   const coordinator = podSizing(tier.coordinator);
   const worker = podSizing(tier.worker);
-  const rules = accessControlRules(spec);
+  const rules = accessControlRules({ groups: spec.groups, datasources: spec.datasources, sessionProperties });
   const serviceName = 'starburst';
   const etc = '/usr/lib/starburst/etc';
 
@@ -298,12 +288,14 @@ function starburstEnterpriseRelease({ spec, tier }: EngineValuesInput): EngineRe
     nodeMemoryHeadroom: mib(sizing.containerMemoryMiB - Math.ceil(sizing.heapMiB / HEAP_SHARE)),
     heapSizePercentage: Math.round(HEAP_SHARE * 100),
     heapHeadroomPercentage: Math.round(HEAP_HEADROOM_SHARE * 100),
+    // The shared secret goes here rather than in the chart's `sharedSecret`, which takes the value itself.
     additionalProperties: renderProperties({
       ...memoryProperties(sizing),
-      ...FORWARDED_PROPERTIES,
       'query.max-memory': queryMaxMemory(tier, worker),
+      ...nodeSecurityProperties(),
+      ...(role === 'coordinator' ? coordinatorAuthenticationProperties(identityProvider) : {}),
     }),
-    envFrom: ingestTokenEnvFrom,
+    envFrom: engineSecretsEnvFrom,
     nodeSelector: nodeSelector(role),
     etcFiles: {
       'jvm.config': jvmConfig(sizing.heapMiB),
@@ -338,6 +330,10 @@ function starburstEnterpriseRelease({ spec, tier }: EngineValuesInput): EngineRe
         pullPolicy: 'IfNotPresent',
       },
       environment: `sici_${spec.environment}`,
+      // The chart mounts this Kubernetes secret's `starburstdata.license`; the CSI driver syncs it from Secrets Manager.
+      starburstPlatformLicense: STARBURST_LICENSE_K8S_SECRET,
+      // No password file: OAuth 2.0 is the only way in.
+      userDatabase: { enabled: false },
       expose: {
         type: 'clusterIp',
         clusterIp: { name: serviceName, ports: { http: { port: COORDINATOR_HTTP_PORT } } },
@@ -346,7 +342,7 @@ function starburstEnterpriseRelease({ spec, tier }: EngineValuesInput): EngineRe
       securityContext: podSecurityContext,
       // SEP writes its launcher state and logs below its install directory, so its root file system stays writable.
       containerSecurityContext: containerSecurityContext(false),
-      additionalVolumes: [{ path: INGEST_TOKEN_MOUNT_PATH, volume: ingestTokenCsiVolume }],
+      additionalVolumes: [{ path: engineSecretsVolume.mountPath, volume: engineSecretsVolume.volume }],
       catalogs: catalogs(spec),
       coordinator: node('coordinator', coordinator),
       worker: { ...node('worker', worker), replicas: tier.worker.count, autoscaling: { enabled: false } },

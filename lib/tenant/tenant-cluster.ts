@@ -11,7 +11,7 @@ import { acknowledgeFindings } from '../compliance/compliance';
 import { kubectlProviderInternals, KubectlProviderInternals } from './aws-cdk-lib-internals';
 import { LoadBalancerController } from './load-balancer-controller';
 import { PodIdentityRole } from './pod-identity-role';
-import { NODE_ROLE_LABEL } from './starburst-values';
+import { NODE_ROLE_LABEL } from './engine-names';
 import type { TenantLogging } from './tenant-logging';
 import type { TenantNetwork } from './tenant-network';
 

@@ -1,9 +1,11 @@
 import { Annotations, CfnOutput, Fn, Stack, StackProps, ValidationError } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { lit } from '../compliance/error-code';
-import type { EnvironmentConfig, PlatformConfig } from '../config/platform-config';
+import { engineLicenseSecretArnOf, identityProviderOf, type EnvironmentConfig, type PlatformConfig } from '../config/platform-config';
 import { mandatoryTags, tenantClusterName, tenantStackName, type TenantSpec } from '../contract/tenant-spec';
+import { internalSharedSecretName, type EngineSecretSources } from './engine-secrets';
 import { IngestToken } from './ingest-token';
+import { InternalSharedSecret } from './internal-shared-secret';
 import { applyTenantTags } from './tenant-tags';
 import { StarburstRelease } from './starburst-release';
 import { StarburstRole } from './starburst-role';
@@ -15,7 +17,7 @@ import { TenantNetwork } from './tenant-network';
 export interface TenantStackProps extends Omit<StackProps, 'env' | 'stackName'> {
   /** The validated TenantSpec: the only input that varies per cluster. */
   readonly spec: TenantSpec;
-  /** The platform configuration: environments, tiers, network and access settings. */
+  /** The platform configuration: environments, tiers, network and access settings, the identity provider and licence. */
   readonly config: PlatformConfig;
 }
 
@@ -45,7 +47,7 @@ export class TenantStack extends Stack {
       description: `SICI data plane of cluster ${spec.clusterId} (team ${spec.teamId}, ${spec.environment}, tier ${spec.tier})`,
     });
     const problems = specProblems(spec, config, environment);
-    if (problems.length > 0) {
+    if (problems.length > 0 || !environment) {
       throw new ValidationError(
         lit`TenantSpecDoesNotFitPlatform`,
         `TenantStack for ${spec.clusterId} cannot be synthesized:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
@@ -67,7 +69,7 @@ export class TenantStack extends Stack {
     });
 
     const secretsKey = new TenantKey(this, 'SecretsKey', {
-      description: `Encrypts the Kubernetes secrets and the ingest token of ${clusterName}`,
+      description: `Encrypts the Kubernetes secrets, the ingest token and the internal shared secret of ${clusterName}`,
     });
 
     this.tenantCluster = new TenantCluster(this, 'Eks', {
@@ -85,20 +87,34 @@ export class TenantStack extends Stack {
       secretName: spec.ingest.tokenSecretName,
       encryptionKey: secretsKey,
     });
+    const sharedSecretName = internalSharedSecretName(spec.clusterId);
+    const sharedSecret = new InternalSharedSecret(this, 'InternalSharedSecret', { secretName: sharedSecretName, encryptionKey: secretsKey });
+    const identityProvider = identityProviderOf(config, environment);
+    const secrets: EngineSecretSources = {
+      ingestTokenSecretName: spec.ingest.tokenSecretName,
+      internalSharedSecretName: sharedSecretName,
+      oauth2ClientSecretArn: identityProvider.clientSecretArn,
+      // The open-source engine has no licence to read.
+      starburstLicenseSecretArn: spec.engine.kind === 'starburst' ? engineLicenseSecretArnOf(config, environment) : undefined,
+    };
 
     this.starburstRole = new StarburstRole(this, 'Starburst', {
       clusterId: spec.clusterId,
       cluster,
       clusterName,
       datasources: spec.datasources,
-      ingestToken: ingestToken.secret,
-      ingestTokenKey: secretsKey,
+      engineSecrets: [ingestToken.secret, sharedSecret.secret],
+      secretsKey,
+      platformSecretArns: [secrets.oauth2ClientSecretArn, ...(secrets.starburstLicenseSecretArn ? [secrets.starburstLicenseSecretArn] : [])],
     });
 
     this.engine = new StarburstRelease(this, 'Engine', {
       cluster,
       spec,
       tier,
+      identityProvider,
+      sessionProperties: config.querySessionProperties,
+      secrets,
       queryIngressCidrs: config.network.queryIngressCidrs,
       loadBalancerTags: mandatoryTags(spec),
       dependsOn: [...this.tenantCluster.workloadReady, this.starburstRole.association],
@@ -112,6 +128,14 @@ export class TenantStack extends Stack {
         'sici:isolatedChartRepository',
         `Without a NAT gateway the kubectl handler cannot reach ${spec.engine.chart.repository} (or aws.github.io/eks-charts); ` +
           'mirror the charts to an ECR OCI repository or set network.natGateways to 1',
+      );
+    }
+    if (this.network.isolated) {
+      // Not an error either: the identity provider may be reachable privately (a proxy, PrivateLink).
+      Annotations.of(this.engine).addWarningV2(
+        'sici:isolatedIdentityProvider',
+        `Without a NAT gateway the coordinator reaches the identity provider ${identityProvider.issuer} (OIDC discovery, keys, ` +
+          'token endpoint) only through a route the platform provides; it does not start without it',
       );
     }
 
@@ -160,6 +184,9 @@ function specProblems(spec: TenantSpec, config: PlatformConfig, environment: Env
       );
     }
   });
+  if (spec.engine.kind === 'starburst' && !engineLicenseSecretArnOf(config, environment)) {
+    problems.push(`engine.kind: the Starburst engine needs a licence, and environment "${spec.environment}" has no engineLicenseSecretArn`);
+  }
   const [, , , certRegion, certAccount] = spec.queryEndpoint.certificateArn.split(':');
   if (certRegion !== environment.region || certAccount !== environment.account) {
     problems.push(

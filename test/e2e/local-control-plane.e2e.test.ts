@@ -118,7 +118,12 @@ it('lets the admin manage teams over HTTP, and keeps data across a restart', asy
 });
 
 it('runs a cluster through the workflow: POST → ACTIVE with an event per step (TenantStack synthesized and checked, not deployed), a datasource added and removed, then DELETE → DELETED', async () => {
-  const { 'sici-team-b': teamB } = profiles();
+  const { 'sici-team-b': teamB, 'sici-admin': admin } = profiles();
+  // The admin registers the team's identity provider groups; the engine's access rules are generated from them.
+  const team = (await sdkCall(admin, 'GET', '/teams/team-b')).json;
+  const groups = [{ name: 'team-b-analysts', role: 'reader' }, { name: 'team-b-engineers', role: 'writer' }];
+  const registered = await sdkCall(admin, 'PUT', '/teams/team-b', { principals: team.principals, entitlements: team.entitlements, groups });
+  expect([registered.status, registered.json.groups]).toEqual([200, groups]);
   const created = await sdkCall(teamB, 'POST', '/clusters', { environment: 'dev', tier: 'M' });
   expect(created.status).toBe(202);
   const { clusterId } = created.json.cluster;
@@ -142,6 +147,15 @@ it('runs a cluster through the workflow: POST → ACTIVE with an event per step 
   expect(synthesized).toMatch(/not deployed/);
   const templateFile = /template kept at (\S+\.template\.json)/.exec(synthesized)![1];
   expect(JSON.parse(readFileSync(templateFile, 'utf8')).Resources).toBeDefined();
+  type AccessRules = Record<'catalogs' | 'schemas' | 'tables', { group?: string; catalog?: string; allow?: unknown; privileges?: string[] }[]>;
+  const engineRules = (template: { Resources: Record<string, Json> }): AccessRules => {
+    const chart = Object.values(template.Resources).find((r) => r.Type === 'Custom::AWSCDK-EKS-HelmChart' && r.Properties.Release === 'starburst')!;
+    return JSON.parse(JSON.parse(chart.Properties.Values).coordinator.etcFiles.other['rules.json']);
+  };
+  // Without datasources the team's groups may see only the system catalog; nobody else is named.
+  const createdRules = engineRules(JSON.parse(readFileSync(templateFile, 'utf8')));
+  const named = (rules: AccessRules) => new Set(Object.values(rules).flat().flatMap((rule) => (rule.group ? rule.group.split('|') : [])));
+  expect([...named(createdRules)].sort()).toEqual(['team-b-analysts', 'team-b-engineers']);
 
   // A datasource: job → ACTIVE with its setup; the re-synthesized template grants exactly its assume.
   const waitForJob = async (jobId: string) => {
@@ -193,6 +207,11 @@ it('runs a cluster through the workflow: POST → ACTIVE with an event per step 
   expect(rendered).toContain(ds.catalog);
   expect(rendered).toContain(`s3.iam-role=${ds.roleArn}`);
   expect(rendered).toContain(`s3.external-id=${ds.externalId}`);
+  // The (read-only) datasource is readable by both groups, writable by none, and no other group is named.
+  const datasourceRules = engineRules(withDatasource).tables.filter((rule) => rule.catalog !== undefined && new RegExp(`^(${rule.catalog})$`).test(ds.catalog));
+  expect(datasourceRules.filter((rule) => rule.privileges?.includes('SELECT')).map((rule) => rule.group).join('|').split('|').sort()).toEqual(['team-b-analysts', 'team-b-engineers']);
+  expect(datasourceRules.filter((rule) => rule.privileges?.includes('INSERT'))).toEqual([]);
+  expect(setup.json.accessRules.tables).toEqual(datasourceRules);
   const addEvents = ((await sdkCall(teamB, 'GET', `/clusters/${clusterId}/events?limit=100`)).json.items as { type: string; jobId?: string; message: string }[])
     .filter((e) => e.jobId === added.json.jobId)
     .map((e) => e.type);

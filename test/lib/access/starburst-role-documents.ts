@@ -25,7 +25,7 @@ export interface StarburstRoleInput {
 }
 
 /**
- * Synthesizes the `StarburstRole` construct alone (a stack with an imported cluster, secret and key,
+ * Synthesizes the `StarburstRole` construct alone (a stack with an imported cluster, secrets and key,
  * well under a second) and reads its role's trust policy, identity policy and permissions boundary
  * from the template, so that simulations evaluate what CDK deploys, not a copy of it.
  */
@@ -39,12 +39,11 @@ export function synthesizeStarburstRole(input: StarburstRoleInput): StarburstRol
     cluster: eks.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName }),
     clusterName,
     datasources: input.datasources,
-    ingestToken: secretsmanager.Secret.fromSecretCompleteArn(
-      stack,
-      'IngestToken',
-      `arn:${partition}:secretsmanager:${region}:${account}:secret:sici/${input.clusterId}/ingest-token-AbCdEf`,
+    engineSecrets: ['ingest-token', 'internal-shared-secret'].map((name) =>
+      secretsmanager.Secret.fromSecretCompleteArn(stack, name, `arn:${partition}:secretsmanager:${region}:${account}:secret:sici/${input.clusterId}/${name}-AbCdEf`),
     ),
-    ingestTokenKey: kms.Key.fromKeyArn(stack, 'Key', `arn:${partition}:kms:${region}:${account}:key/00000000-0000-0000-0000-000000000000`),
+    secretsKey: kms.Key.fromKeyArn(stack, 'Key', `arn:${partition}:kms:${region}:${account}:key/00000000-0000-0000-0000-000000000000`),
+    platformSecretArns: [`arn:${partition}:secretsmanager:${region}:${account}:secret:sici/identity-provider-client-AbCdEf`],
   });
   const cfn = TemplateJson.fromStack(stack);
   const resolve = (value: Json): Json => resolveTokens(value, { partition, account, region });

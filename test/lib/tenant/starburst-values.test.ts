@@ -1,9 +1,10 @@
 import { TIERS } from '../../../lib/contract/platform-names';
 import { catalogName, TenantSpec } from '../../../lib/contract/tenant-spec';
-import { engineNamespaceManifests, ingestTokenSecretProviderClass, queryIngressManifest } from '../../../lib/tenant/engine-manifests';
-import { AccessControlRules, accessControlRules } from '../../../lib/access/access-control-rules';
+import { engineNamespaceManifests, queryIngressManifest } from '../../../lib/tenant/engine-manifests';
+import { accessControlRules } from '../../../lib/access/access-control-rules';
 import { catalogProperties, renderProperties } from '../../../lib/access/catalog-properties';
 import { engineRelease, eventListenerProperties, HEAP_SHARE, jvmConfig, nodeTooSmall, podSizing } from '../../../lib/tenant/starburst-values';
+import { engineInputs } from '../../support/engine-inputs';
 import { fixtureSpec, platformConfig, TRINO_ENGINE } from '../../support/fixtures';
 import type { Json } from '../../support/template';
 
@@ -78,7 +79,7 @@ describe.each([
   test.each(TIERS)('tier %s: resources, heap and memory properties follow the tier', (tierName) => {
     const spec = variant(fixtureSpec(tierName === 'S' ? 'S' : tierName === 'M' ? 'M2' : 'L'));
     const tier = config.tiers[tierName];
-    const release = engineRelease({ spec, tier });
+    const release = engineRelease(engineInputs(spec, config));
     const values: Values = release.values;
     for (const role of ['coordinator', 'worker'] as const) {
       const sizing = podSizing(tier[role]);
@@ -112,7 +113,7 @@ describe.each([
 
   test('image is pinned by digest', () => {
     const spec = variant(fixtureSpec('M1'));
-    const { values } = engineRelease({ spec, tier: config.tiers.M }) as { values: Values };
+    const { values } = engineRelease(engineInputs(spec, config)) as { values: Values };
     const ref =
       engine === 'trino'
         ? `${values.image.repository}@${values.image.digest}`
@@ -123,7 +124,7 @@ describe.each([
 
   test('chart, repository and version come from the spec engine pins', () => {
     const spec = variant(fixtureSpec('M1'));
-    const release = engineRelease({ spec, tier: config.tiers.M });
+    const release = engineRelease(engineInputs(spec, config));
     expect(release).toMatchObject({
       chart: spec.engine.chart.name,
       repository: spec.engine.chart.repository,
@@ -134,7 +135,7 @@ describe.each([
 
   test('one catalog per datasource with its connector', () => {
     const spec = variant(fixtureSpec('L'));
-    const { values } = engineRelease({ spec, tier: config.tiers.L }) as { values: Values };
+    const { values } = engineRelease(engineInputs(spec, config)) as { values: Values };
     expect(Object.keys(values.catalogs).sort()).toEqual(spec.datasources.map((ds) => catalogName(ds.id)).sort());
     for (const ds of spec.datasources) {
       const props = parseProperties(values.catalogs[catalogName(ds.id)]);
@@ -143,13 +144,13 @@ describe.each([
   });
 
   test('no catalogs at all without datasources (the charts default tpch/tpcds are replaced)', () => {
-    const { values } = engineRelease({ spec: variant(fixtureSpec('S')), tier: config.tiers.S }) as { values: Values };
+    const { values } = engineRelease(engineInputs(variant(fixtureSpec('S')), config)) as { values: Values };
     expect(values.catalogs).toEqual({});
   });
 
   test('rules.json, the event listener and the ingest token reach the coordinator', () => {
     const spec = variant(fixtureSpec('M2'));
-    const { values } = engineRelease({ spec, tier: config.tiers.M }) as { values: Values };
+    const { values } = engineRelease(engineInputs(spec, config)) as { values: Values };
     let rulesJson: string;
     let listener: Record<string, string>;
     if (engine === 'trino') {
@@ -172,14 +173,16 @@ describe.each([
       expect(values.worker.etcFiles.properties).toBeUndefined();
       expect(values.additionalVolumes[0].volume.csi.driver).toBe('secrets-store.csi.k8s.io');
     }
-    expect(JSON.parse(rulesJson)).toEqual(accessControlRules(spec));
+    expect(JSON.parse(rulesJson)).toEqual(
+      accessControlRules({ groups: spec.groups, datasources: spec.datasources, sessionProperties: config.querySessionProperties }),
+    );
     expect(listener).toEqual(eventListenerProperties(spec));
     const envFrom = engine === 'trino' ? values.envFrom : values.coordinator.envFrom;
-    expect(envFrom).toEqual([{ secretRef: { name: 'sici-ingest-token' } }]);
+    expect(envFrom).toEqual([{ secretRef: { name: 'sici-engine-env' } }]);
   });
 
   test('pods run as non-root without capabilities on a read-only root file system where the chart allows', () => {
-    const { values } = engineRelease({ spec: variant(fixtureSpec('S')), tier: config.tiers.S }) as { values: Values };
+    const { values } = engineRelease(engineInputs(variant(fixtureSpec('S')), config)) as { values: Values };
     expect(values.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     expect(values.containerSecurityContext).toMatchObject({
       runAsNonRoot: true,
@@ -191,7 +194,7 @@ describe.each([
 
   test('the values never contain an external id or role outside catalogs, nor any token', () => {
     const spec = variant(fixtureSpec('M2'));
-    const { values } = engineRelease({ spec, tier: config.tiers.M }) as { values: Values };
+    const { values } = engineRelease(engineInputs(spec, config)) as { values: Values };
     const { catalogs, ...rest } = values;
     const text = JSON.stringify(rest);
     for (const ds of spec.datasources) {
@@ -244,78 +247,6 @@ describe('catalog properties', () => {
   });
 });
 
-/**
- * A small model of Trino's file-based access control (first matching rule wins; `group` matches
- * when any of the user's groups matches the regex in full), enough to ask who may do what.
- */
-function matches(pattern: string | undefined, value: string): boolean {
-  return pattern === undefined || new RegExp(`^(?:${pattern})$`).test(value);
-}
-function groupMatches(pattern: string | undefined, groups: string[]): boolean {
-  return pattern === undefined || groups.some((g) => matches(pattern, g));
-}
-function catalogAccess(rules: AccessControlRules, groups: string[], catalog: string) {
-  return rules.catalogs.find((r) => groupMatches(r.group, groups) && matches(r.catalog, catalog))?.allow ?? 'none';
-}
-function tablePrivileges(rules: AccessControlRules, groups: string[], catalog: string) {
-  return rules.tables.find((r) => groupMatches(r.group, groups) && matches(r.catalog, catalog))?.privileges ?? [];
-}
-function schemaOwner(rules: AccessControlRules, groups: string[], catalog: string) {
-  return rules.schemas.find((r) => groupMatches(r.group, groups) && matches(r.catalog, catalog))?.owner ?? false;
-}
-
-describe('access control rules', () => {
-  const spec = fixtureSpec('M2');
-  const rules = accessControlRules(spec);
-  const [readOnly, readWrite] = spec.datasources.map((ds) => catalogName(ds.id));
-
-  test('have the shape of Trino rules.json and end with a deny-all rule in every section', () => {
-    expect(Object.keys(rules).sort()).toEqual(['catalogs', 'queries', 'schemas', 'tables']);
-    expect(rules.catalogs.at(-1)).toEqual({ allow: 'none' });
-    expect(rules.schemas.at(-1)).toEqual({ owner: false });
-    expect(rules.tables.at(-1)).toEqual({ privileges: [] });
-    expect(rules.queries.at(-1)).toEqual({ allow: [] });
-    for (const rule of [...rules.catalogs, ...rules.schemas, ...rules.tables, ...rules.queries]) {
-      expect(Object.keys(rule).every((k) => ['group', 'catalog', 'schema', 'table', 'allow', 'owner', 'privileges'].includes(k))).toBe(
-        true,
-      );
-    }
-  });
-
-  test.each(spec.groups.map((g) => g.name))('team group %s gets its catalogs per access mode and system read-only', (group) => {
-    expect(catalogAccess(rules, [group], readOnly)).toBe('read-only');
-    expect(tablePrivileges(rules, [group], readOnly)).toEqual(['SELECT']);
-    expect(schemaOwner(rules, [group], readOnly)).toBe(false);
-    expect(catalogAccess(rules, [group], readWrite)).toBe('all');
-    expect(tablePrivileges(rules, [group], readWrite)).toEqual(expect.arrayContaining(['SELECT', 'INSERT', 'DELETE', 'UPDATE']));
-    expect(schemaOwner(rules, [group], readWrite)).toBe(true);
-    expect(catalogAccess(rules, [group], 'system')).toBe('read-only');
-    expect(tablePrivileges(rules, [group], 'system')).toEqual(['SELECT']);
-  });
-
-  test.each([[['someone-else']], [[]], [['marketing-analysts-x']], [['xmarketing-analysts']], [['marketingXadmins']]])(
-    'groups %j get nothing anywhere',
-    (groups) => {
-      for (const catalog of [readOnly, readWrite, 'system', 'tpch', 'other']) {
-        expect(catalogAccess(rules, groups, catalog)).toBe('none');
-        expect(tablePrivileges(rules, groups, catalog)).toEqual([]);
-        expect(schemaOwner(rules, groups, catalog)).toBe(false);
-      }
-    },
-  );
-
-  test('team groups get nothing outside their catalogs', () => {
-    expect(catalogAccess(rules, ['marketing-analysts'], 'tpch')).toBe('none');
-    expect(catalogAccess(rules, ['marketing-analysts'], `${readOnly}x`)).toBe('none');
-  });
-
-  test('without datasources only system is readable, by the team only', () => {
-    const empty = accessControlRules(fixtureSpec('S'));
-    expect(empty.catalogs).toEqual([{ group: 'analytics-users', catalog: 'system', allow: 'read-only' }, { allow: 'none' }]);
-    expect(empty.schemas).toEqual([{ owner: false }]);
-  });
-});
-
 describe('event listener', () => {
   test('posts completed queries to the ingest endpoint with the token by reference', () => {
     const spec = fixtureSpec('M1');
@@ -354,17 +285,6 @@ describe('engine manifests', () => {
     expect(ingress.metadata.annotations['alb.ingress.kubernetes.io/ssl-policy']).toMatch(/^ELBSecurityPolicy-TLS13/);
     expect(ingress.spec.rules[0].host).toBe(spec.queryEndpoint.hostname);
     expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: 'starburst', port: { number: 8080 } });
-  });
-
-  test('the SecretProviderClass reads the token by name with Pod Identity and syncs it for envFrom', () => {
-    const spc = ingestTokenSecretProviderClass({ secretName: spec.ingest.tokenSecretName, region: 'us-east-1' }) as Values;
-    expect(spc.spec.parameters.usePodIdentity).toBe('true');
-    expect(JSON.parse(spc.spec.parameters.objects)).toEqual([
-      { objectName: spec.ingest.tokenSecretName, objectType: 'secretsmanager', objectAlias: 'token' },
-    ]);
-    expect(spc.spec.secretObjects).toEqual([
-      { secretName: 'sici-ingest-token', type: 'Opaque', data: [{ objectName: 'token', key: 'SICI_INGEST_TOKEN' }] },
-    ]);
   });
 
   test('namespace enforces pod security and the service account exists for Pod Identity', () => {

@@ -115,13 +115,16 @@ describe('TenantStack identity and environment', () => {
     expect(message).toMatch(/queryEndpoint\.certificateArn: the certificate must be in the environment's account 111111111111/);
   });
 
-  test('without NAT, an https chart repository is flagged at synth (the kubectl handler cannot reach it)', () => {
+  test('without NAT, an https chart repository and the identity provider are flagged at synth (neither the kubectl handler nor the coordinator may reach them)', () => {
     const warnings = (fixture: FixtureName, nat: 0 | 1) =>
       synth(fixture, { nat, trino: nat === 1 })
         .assembly.getStackByName(`TenantStack-${synth(fixture, { nat, trino: nat === 1 }).spec.clusterId}`)
         .messages.filter((m) => m.level === SynthesisMessageLevel.WARNING)
         .map((m) => m.entry.data as string);
-    expect(warnings('M2', 0)).toEqual([expect.stringMatching(/^Without a NAT gateway the kubectl handler cannot reach https:\/\/harbor/)]);
+    expect(warnings('M2', 0)).toEqual([
+      expect.stringMatching(/^Without a NAT gateway the kubectl handler cannot reach https:\/\/harbor/),
+      expect.stringMatching(/^Without a NAT gateway the coordinator reaches the identity provider https:\/\/login\.example\.com\/oauth2\/default/),
+    ]);
     expect(warnings('L', 1)).toEqual([]);
   });
 
@@ -386,7 +389,7 @@ describe('IAM', () => {
     // Tag the chained sessions (Pod Identity's tags are transitive) on the same roles only.
     const tagging = statements.filter((s) => s.Action === 'sts:TagSession');
     expect(tagging.flatMap((s) => [s.Resource].flat()).sort()).toEqual(spec.datasources.map((ds) => ds.roleArn).sort());
-    // Everything else it may do: read its own ingest token.
+    // Everything else it may do: read the engine's secrets (tenant-secrets.test.ts lists them).
     const others = statements.filter((s) => !assume.includes(s) && !tagging.includes(s));
     expect(others.flatMap((s) => [s.Action].flat()).sort()).toEqual(['kms:Decrypt', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     for (const s of others) expect(s.Resource).not.toBe('*');
