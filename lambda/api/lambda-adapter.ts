@@ -6,7 +6,7 @@ import { bundledPlatformConfig, optionalEnv, tablesFromEnv } from '../core/env';
 import type { JobStarter } from '../core/job-starter';
 import { StepFunctionsJobStarter } from '../core/step-functions-job-starter';
 import type { ApiRequest } from './http';
-import type { Operations } from './operation';
+import type { Dependencies, Operations } from './operation';
 import { badRequest } from '../core/problems';
 import { createRouter, problemResponse } from './router';
 
@@ -23,9 +23,10 @@ const startsNoJobs: JobStarter = {
  * The Lambda entry of one route group: validates the bundled platform configuration once per
  * cold start, then serves API Gateway proxy events through the shared router.
  */
-export function lambdaHandler<G extends RouteGroup>(group: G, operations: Operations<OperationIdOf<G>>) {
+export function lambdaHandler<G extends RouteGroup>(group: G, operations: Operations<OperationIdOf<G>>, extra: Pick<Dependencies, 'ingestTokens'> = {}) {
   const stateMachineArn = optionalEnv('stateMachineArn');
   const route = createRouter(routesOfGroup(group), operations, {
+    ...extra,
     tables: tablesFromEnv(),
     config: bundledPlatformConfig(),
     jobStarter: stateMachineArn ? new StepFunctionsJobStarter(stateMachineArn) : startsNoJobs,

@@ -1,8 +1,9 @@
 import type { PlatformConfig } from '../../lib/config/platform-config';
 import type { AnswerOf, BodyOf, OperationId, ParamsOf, QueryOf, RouteOf } from '../../lib/contract/routes';
 import type { AuditRecord } from '../core/audit-log';
-import type { AdminCaller, TeamCaller } from '../core/callers';
+import type { AdminCaller, ClusterCaller, TeamCaller } from '../core/callers';
 import type { IdempotencyClaim } from '../core/idempotency';
+import type { IngestTokenSource } from '../core/ingest-tokens';
 import type { JobStarter } from '../core/job-starter';
 import type { Tables, TransactItem } from '../core/tables';
 import type { ApiRequest } from './http';
@@ -15,12 +16,14 @@ export interface Dependencies {
   readonly now: () => Date;
   /** How long a resolved caller may be reused (0: read the team registry on every request). */
   readonly callerTtlMs?: number;
+  /** Where a cluster's current ingest token lives, to accept a token rotated since its last deploy. @default none: only recorded tokens */
+  readonly ingestTokens?: IngestTokenSource;
   /** Reports a failure that did not change the answer (e.g. a job start left for the reconciler). */
   readonly warn: (message: string, detail: Record<string, unknown>) => void;
 }
 
 /** The caller of a route: a team principal on team routes, a platform admin on admin routes (the router makes sure). */
-export type CallerOf<Id extends OperationId> = RouteOf<Id>['access'] extends 'admin' ? AdminCaller : TeamCaller;
+export type CallerOf<Id extends OperationId> = RouteOf<Id>['access'] extends 'admin' ? AdminCaller : RouteOf<Id>['access'] extends 'cluster' ? ClusterCaller : TeamCaller;
 
 /** One call of operation `Id`: every part of the request already parsed by its route's schemas. */
 export interface OperationContext<Id extends OperationId> {
@@ -43,6 +46,8 @@ export interface OperationResult<Id extends OperationId = OperationId> {
   status: number;
   body: AnswerOf<Id>;
   headers?: Record<string, string>;
+  /** The same answer as CSV, sent instead of the JSON when the caller accepts `text/csv` (routes marked `csv`). */
+  csv?: string;
 }
 
 export type Operation<Id extends OperationId> = (context: OperationContext<Id>) => Promise<OperationResult<Id>>;

@@ -2,11 +2,13 @@ import * as z from 'zod';
 import type { OperationId, Route, RouteDefinition } from '../../lib/contract/routes';
 import { appendAudit, auditEntity, auditPut, type AuditOutcome } from '../core/audit-log';
 import { CallerCache, resolveCaller, type Caller } from '../core/callers';
+import { authenticateCluster } from '../core/ingest-tokens';
 import { findStoredAnswer, idempotencyClaim, type StoredAnswer } from '../core/idempotency';
 import {
   badRequest,
   forbidden,
   idempotencyKeyReused,
+  invalidToken,
   internalError,
   methodNotAllowed,
   payloadTooLarge,
@@ -77,7 +79,7 @@ export function createRouter(routes: readonly Route[], operations: Partial<Opera
     let audited = false;
     const draft = (): AuditDraft => ({
       actor: caller?.principal ?? request.principalArn ?? 'anonymous',
-      ...(caller?.kind === 'team' ? { teamId: caller.team.teamId } : {}),
+      ...(caller?.kind === 'team' ? { teamId: caller.team.teamId } : caller?.kind === 'cluster' ? { teamId: caller.teamId } : {}),
       action: matched!.route.operationId,
       time,
       sourceIp: request.sourceIp,
@@ -99,15 +101,22 @@ export function createRouter(routes: readonly Route[], operations: Partial<Opera
       if (!matched) throw methodNotAllowed(request.method, request.path, candidates.map((c) => c.route.method));
       const { route, operation } = matched;
 
-      if (Buffer.byteLength(request.body ?? '', 'utf8') > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
-
-      const principal = request.principalArn;
-      caller = await callers.resolve(principal ?? '', Date.now(), () => resolveCaller(deps.tables, deps.config.admins, principal));
-      authorize(route, caller);
+      const maxBodyBytes = route.maxBodyBytes ?? MAX_BODY_BYTES;
+      if (Buffer.byteLength(request.body ?? '', 'utf8') > maxBodyBytes) throw payloadTooLarge(maxBodyBytes);
 
       const rawParams = Object.fromEntries(
         matched.paramNames.map((name, i) => [name, decodeSegment(matched!.pattern.exec(request.path)![i + 1])]),
       );
+      if (route.access === 'cluster') {
+        // A cluster's engine: its bearer token names the cluster; SigV4 plays no part.
+        const params = parseParams(route, rawParams);
+        caller = await authenticateCluster(deps.tables, params.clusterId, request.headers.authorization, deps.ingestTokens);
+        if (!caller) throw invalidToken(`The bearer token is not an ingest token of cluster ${params.clusterId}.`);
+      } else {
+        const principal = request.principalArn;
+        caller = await callers.resolve(principal ?? '', Date.now(), () => resolveCaller(deps.tables, deps.config.admins, principal));
+        authorize(route, caller);
+      }
       const params = parseParams(route, rawParams);
       entity = auditEntity(params, collectionOf(route.path));
       const query = parseQuery(route, request.query);
@@ -143,8 +152,8 @@ export function createRouter(routes: readonly Route[], operations: Partial<Opera
         audited = false; // the transaction holding the record did not commit
         throw error;
       });
-      await record('SUCCEEDED', result.status);
-      return jsonResponse(result, request);
+      if (!route.auditsOnlyRefusals) await record('SUCCEEDED', result.status);
+      return route.csv && result.csv !== undefined && acceptsCsv(request) ? csvResponse(result.csv, request) : jsonResponse(result, request);
     } catch (error) {
       if (error instanceof Replay) {
         await record('REPLAYED', error.answer.status, { idempotencyKey: request.headers['idempotency-key'] });
@@ -175,7 +184,20 @@ function boundedPath(path: string): string {
 }
 
 function scopeOf(caller: Exclude<Caller, { kind: 'unknown' }>): string {
-  return caller.kind === 'team' ? `TEAM#${caller.team.teamId}` : `ADMIN#${caller.principal}`;
+  if (caller.kind === 'team') return `TEAM#${caller.team.teamId}`;
+  return caller.kind === 'cluster' ? `CLUSTER#${caller.clusterId}` : `ADMIN#${caller.principal}`;
+}
+
+/** Whether the caller asked for CSV (`Accept: text/csv`, before any JSON it also accepts). */
+function acceptsCsv(request: ApiRequest): boolean {
+  const accepted = (request.headers.accept ?? '').split(',').map((part) => part.split(';')[0].trim().toLowerCase());
+  const csv = accepted.indexOf('text/csv');
+  const json = accepted.indexOf('application/json');
+  return csv >= 0 && (json < 0 || csv < json);
+}
+
+function csvResponse(text: string, request: ApiRequest): ApiResponse {
+  return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'x-request-id': request.requestId }, body: text };
 }
 
 function authorize(route: RouteDefinition, caller: Caller): void {
@@ -183,6 +205,7 @@ function authorize(route: RouteDefinition, caller: Caller): void {
     throw unauthenticated(`${caller.principal} is not registered with SICI: ask the platform team to add it to your team.`);
   }
   if (route.access === 'admin' && caller.kind !== 'admin') throw forbidden('This route is for platform admins.');
+  if (caller.kind === 'cluster') throw forbidden('This route is for SigV4-signed principals, not clusters.');
   if (route.access === 'team' && caller.kind !== 'team') {
     throw forbidden('This route acts for a team; platform admins are not members of a team.');
   }

@@ -5,7 +5,9 @@ import { getTeam, teamDocument, teamOfPrincipal } from './team-store';
 /** Who is calling: a platform admin, a registered team's principal, or nobody we know. */
 export type AdminCaller = { kind: 'admin'; principal: string };
 export type TeamCaller = { kind: 'team'; principal: string; team: Team };
-export type Caller = AdminCaller | TeamCaller | { kind: 'unknown'; principal: string };
+/** A tenant cluster's engine, authenticated by its ingest token (see ./ingest-tokens.ts). */
+export type ClusterCaller = { kind: 'cluster'; principal: string; clusterId: string; teamId: string; environment: string };
+export type Caller = AdminCaller | TeamCaller | ClusterCaller | { kind: 'unknown'; principal: string };
 
 /**
  * IAM principals as teams register them. A role session (`arn:aws:sts::A:assumed-role/R/S`)

@@ -20,7 +20,7 @@ export const clusterKey = (clusterId: string) => ({ pk: clusterPartition(cluster
 const teamClusters = (teamId: string) => `TEAM#${teamId}`;
 
 /** The whole cluster item: the API's fields plus what the workflow keeps on it (engine pins, spec location). */
-export type ClusterRecord = Cluster & { enginePins?: EngineConfig; specUri?: string; specVersion?: string };
+export type ClusterRecord = Cluster & { enginePins?: EngineConfig; specUri?: string; specVersion?: string; ingestTokenDigests?: string[] };
 
 /** What a job may change on its cluster when it starts (the new tier of an UPDATE). */
 export type ClusterChanges = Partial<Pick<Cluster, 'tier'>>;

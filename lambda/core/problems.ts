@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import { PROBLEM_TYPE_BASE, type Problem } from '../../lib/contract/api';
+import { fieldErrors, type FieldError } from '../../lib/contract/validation-messages';
 import type { Refusal } from './entitlements';
 
 /**
@@ -8,8 +9,7 @@ import type { Refusal } from './entitlements';
  * answer. Details never carry stack traces or internal names.
  */
 
-
-export type FieldError = { field: string; message: string };
+export type { FieldError };
 
 export class ProblemError extends Error {
   constructor(
@@ -42,16 +42,17 @@ export const validationProblem = (where: string, issues: z.core.$ZodIssue[]) =>
     'validation',
     'Invalid request',
     `The ${where} does not match the schema: ${issues.length} problem(s), see errors.`,
-    issues.map((issue) => ({
-      field: [where, ...issue.path.map(String)].join('.'),
-      message: issue.message,
-    })),
+    // Worded by lib/contract/validation-messages, as the configuration's and the TenantSpec's errors are.
+    fieldErrors(issues, where),
   );
 
 export const badRequest = (detail: string, errors?: FieldError[]) =>
   new ProblemError(400, 'bad-request', 'Bad request', detail, errors);
 
 export const unauthenticated = (detail: string) => new ProblemError(403, 'unauthenticated', 'Not authenticated', detail);
+
+/** A request with no valid credentials for a route that takes a bearer token (answered 401, as RFC 6750 says). */
+export const invalidToken = (detail: string) => new ProblemError(401, 'invalid-token', 'Invalid token', detail);
 
 export const forbidden = (detail: string) => new ProblemError(403, 'forbidden', 'Forbidden', detail);
 

@@ -1,6 +1,6 @@
 import type { EnvironmentConfig, PlatformConfig } from '../../lib/config/platform-config';
 import type { QueryGroup } from '../../lib/contract/query-access';
-import { parseTenantSpec, type TenantDatasource, type TenantSpec } from '../../lib/contract/tenant-spec';
+import { ingestTokenSecretName, parseTenantSpec, type TenantDatasource, type TenantSpec } from '../../lib/contract/tenant-spec';
 import type { ClusterRecord } from './cluster-store';
 
 /**
@@ -28,7 +28,7 @@ export function tenantSpecOf(
       groups,
       ingest: {
         endpoint: `${config.ingestEndpoint.replace(/\/$/, '')}/clusters/${cluster.clusterId}/queries`,
-        tokenSecretName: `sici/${cluster.clusterId}/ingest-token`,
+        tokenSecretName: ingestTokenSecretName(cluster.clusterId),
       },
       queryEndpoint: { hostname: `${cluster.clusterId}.${environment.queryDomain}`, certificateArn: environment.certificateArn },
       tags: {},

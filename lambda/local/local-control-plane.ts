@@ -13,13 +13,18 @@ import { ALL_OPERATIONS } from '../api/all-operations';
 import { createRouter } from '../api/router';
 import { startLocalDynamoDB, LOCAL_DYNAMODB_CREDENTIALS, type LocalDynamoDB } from './local-dynamodb';
 import { DEMO_TEAMS, loadOrCreateLocalProfiles, teamPrincipal, type LocalProfiles } from './local-identities';
+import { collectNodeUsage } from '../workflow/usage-collector';
 import type { WorkflowDependencies } from '../workflow/workflow-steps';
 import { FileSpecStore } from './file-spec-store';
 import { LocalAccessProbe } from './local-access-probe';
 import { LocalDeployer } from './local-deployer';
+import { LocalNodeMetrics } from './local-node-metrics';
 import { createLocalServer } from './local-server';
 import { LocalWorkflow } from './local-workflow';
 import { synthesizedWorkflowDefinition } from './workflow-definition';
+
+/** How often the local control plane collects node usage (the scheduled collector's job in AWS). */
+const NODE_USAGE_COLLECTION_MS = 60_000;
 
 export interface LocalControlPlaneOptions {
   readonly config: PlatformConfig;
@@ -58,8 +63,9 @@ export interface LocalControlPlane {
 
 /**
  * The whole control plane on one machine with no AWS account: dynalite for the tables, the
- * same router and operations as the Lambdas, SigV4 checked against local credentials, and two
- * demo teams registered on first start.
+ * same router and operations as the Lambdas, SigV4 checked against local credentials (each local
+ * cluster's ingest token on the engines' ingest route), the workflow with its reconciler and the
+ * node-usage collector, and two demo teams registered on first start.
  */
 export async function startLocalControlPlane(options: LocalControlPlaneOptions): Promise<LocalControlPlane> {
   const log = options.log ?? (() => undefined);
@@ -78,7 +84,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const specs = new FileSpecStore(join(dataDir, 'specs'));
   const deployer = new LocalDeployer({ folder: join(dataDir, 'deployments'), configFile: options.configFile, config: options.config, specs, tables, now });
   const access = new LocalAccessProbe((clusterId) => deployer.deployedTemplate(clusterId));
-  const workflowDeps: WorkflowDependencies = { tables, config: options.config, specs, outputs: deployer, access, now };
+  const workflowDeps: WorkflowDependencies = { tables, config: options.config, specs, outputs: deployer, access, ingestTokens: deployer, now };
   const workflow = options.holdJobs
     ? undefined
     : new LocalWorkflow({ definition: await synthesizedWorkflowDefinition(options.config), deps: workflowDeps, deployer, log });
@@ -90,6 +96,7 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     jobStarter: workflow ?? heldJobs,
     now,
     callerTtlMs: CALLER_TTL_MS,
+    ingestTokens: deployer,
     warn: (message, detail) => log(`warning: ${message} ${JSON.stringify(detail)}`),
   };
   const route = createRouter(ROUTES, ALL_OPERATIONS, deps);
@@ -97,10 +104,19 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
 
   // What the last run left in flight goes on: accepted jobs start, running ones resume.
   let reconciler: NodeJS.Timeout | undefined;
+  let collector: NodeJS.Timeout | undefined;
+  let collecting: Promise<unknown> = Promise.resolve();
   if (workflow) {
     const { started, resumed } = await workflow.resume();
     if (started.length || resumed.length) log(`at start: started ${started.length} accepted job(s), resumed ${resumed.length} running job(s)`);
     reconciler = setInterval(() => void workflow.reconcile().catch((error) => log(`reconciler: ${error}`)), 60_000).unref();
+    // The node-usage collector, on nodes modeled from each cluster's tier (nothing runs locally).
+    const nodeMetrics = new LocalNodeMetrics(options.config);
+    const collect = () => {
+      collecting = collectNodeUsage({ tables, config: options.config, nodeMetrics, now }).catch((error) => log(`node-usage collector: ${error}`));
+    };
+    collect();
+    collector = setInterval(collect, NODE_USAGE_COLLECTION_MS).unref();
   }
 
   // Requests in flight are answered before the tables close.
@@ -129,10 +145,11 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     stop() {
       return (stopped ??= (async () => {
         clearInterval(reconciler);
+        clearInterval(collector);
         const closed = new Promise<void>((done) => server.close(() => done()));
         server.closeIdleConnections();
         await workflow?.stop();
-        await Promise.allSettled([...requests]);
+        await Promise.allSettled([...requests, collecting]);
         server.closeAllConnections();
         await closed;
         tables.doc.destroy();

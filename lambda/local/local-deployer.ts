@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pLimit from 'p-limit';
@@ -7,6 +8,7 @@ import type { PlatformConfig } from '../../lib/config/platform-config';
 import { cachedCompiledApp } from '../../lib/control-plane/workflow/compiled-app';
 import { starburstRoleArn, tenantStackName } from '../../lib/contract/tenant-spec';
 import { RUNNER_ENV, RunnerAction, type StartBuildParameters } from '../../lib/contract/workflow';
+import type { IngestTokenSource } from '../core/ingest-tokens';
 import type { Tables } from '../core/tables';
 import type { SpecStore, TenantOutputs, TenantOutputsReader } from '../workflow/ports';
 import { PermanentError, TransientError } from '../workflow/workflow-errors';
@@ -57,9 +59,10 @@ export interface BuildResult {
  * The local stand-in for the CodeBuild runner. Instead of `cdk deploy` it runs the same CDK app on
  * the cluster's TenantSpec (`bin/app.ts -c tenantSpec=…`), with every compliance check, keeps the
  * template under the data folder, and says in the cluster's events that nothing reached AWS. The
- * endpoint it reports starts with `local://`.
+ * endpoint it reports starts with `local://`; the ingest token it gives the cluster (as the stack's
+ * secret does in AWS) is a file beside the templates.
  */
-export class LocalDeployer implements TenantOutputsReader {
+export class LocalDeployer implements TenantOutputsReader, IngestTokenSource {
   private readonly slots = pLimit(LOCAL_BUILD_CONCURRENCY);
   /** Running synths, each the leader of its own process group (the synth and the cfn-guard it runs). */
   private readonly synths = new Set<ChildProcess>();
@@ -175,7 +178,8 @@ export class LocalDeployer implements TenantOutputsReader {
       job,
       'STACK_SYNTHESIZED',
       `Local deploy: ${stackName} synthesized in ${seconds} s, ${resources} resources, 0 unacknowledged findings ` +
-        `(cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA Security, cfn-guard); template kept at ${templateFile}; not deployed`,
+        `(cdk-nag AwsSolutions, NIST 800-53 R5, HIPAA Security, cfn-guard); template kept at ${templateFile}; not deployed; ` +
+        `the engine's ingest token is kept at ${this.ingestTokenFile(clusterId)}`,
     );
     writeAtomically(join(this.clusterFolder(clusterId), 'template.json'), JSON.stringify(template));
     const environment = this.options.config.environments[spec.environment];
@@ -184,6 +188,19 @@ export class LocalDeployer implements TenantOutputsReader {
       ...(environment ? { starburstRoleArn: starburstRoleArn(clusterId, environment) } : {}),
     };
     writeAtomically(join(this.clusterFolder(clusterId), 'outputs.json'), JSON.stringify(outputs, null, 2));
+    // As the stack's secret in AWS: generated once, at the first deploy, and kept by later ones.
+    if (!existsSync(this.ingestTokenFile(clusterId))) writeFileSync(this.ingestTokenFile(clusterId), randomBytes(48).toString('base64url'), { mode: 0o600 });
+  }
+
+  /** The cluster's ingest token, where its engine would read it (the tenant stack's secret in AWS). */
+  async currentToken(cluster: { clusterId: string }): Promise<string | undefined> {
+    const file = this.ingestTokenFile(cluster.clusterId);
+    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  }
+
+  /** The file of the cluster's ingest token: what its engine's http event listener would send as bearer token. */
+  ingestTokenFile(clusterId: string): string {
+    return join(this.clusterFolder(clusterId), 'ingest-token');
   }
 
   /** Runs the compiled app into `outdir` in its own process group, so that stopping it ends the cfn-guard it runs too. */
@@ -215,6 +232,7 @@ export class LocalDeployer implements TenantOutputsReader {
   private async destroy(clusterId: string, jobId: string): Promise<void> {
     rmSync(join(this.clusterFolder(clusterId), 'outputs.json'), { force: true });
     rmSync(join(this.clusterFolder(clusterId), 'template.json'), { force: true });
+    rmSync(this.ingestTokenFile(clusterId), { force: true });
     await recordEvent(
       this.options,
       { clusterId, jobId },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ROUTES } from '../../lib/contract/routes';
+import { ROUTES, type RouteDefinition } from '../../lib/contract/routes';
 import type { ApiRequest, ApiResponse } from '../api/http';
 import { MAX_BODY_BYTES } from '../api/http';
 import { problemResponse } from '../api/router';
@@ -30,7 +30,7 @@ export interface LocalServerOptions {
   readonly maxHeaderCount?: number;
   /** The request target: path and query string (414). @default 8 KiB */
   readonly maxUrlBytes?: number;
-  /** The body (413, answered as soon as the declared length or the bytes received exceed it). @default MAX_BODY_BYTES */
+  /** The body of a route without a limit of its own (413, answered as soon as the declared length or the bytes received exceed it). @default MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
 }
 
@@ -61,7 +61,8 @@ interface Exchange {
 /**
  * The local stand-in for API Gateway: an HTTP server on loopback that authenticates every request
  * with SigV4 (refusing unsigned or badly signed ones with 403 before any handler runs, as AWS_IAM
- * authorization does) and hands the rest to the same router the Lambdas use. Like the gateway, it
+ * authorization does), except on the engines' ingest route, which the router authenticates by the
+ * cluster's bearer token as in AWS, and hands the rest to the same router the Lambdas use. Like the gateway, it
  * holds the line for the handlers: every request is answered with problem+json (or its connection
  * closed when no answer can be sent), within limits of size and time, and no client input can
  * stop it.
@@ -134,25 +135,33 @@ export function createLocalServer(
       if (refusal) throw refusal;
       const { path, query } = admit(req, limits);
       exchange.path = path;
+      const method = routeOf(req.method ?? 'GET', path);
+      const maxBodyBytes = method?.maxBodyBytes ?? limits.maxBodyBytes;
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) > maxBodyBytes) throw payloadTooLarge(maxBodyBytes);
       const headers = headersOf(req);
       if (expectsContinue) res.writeContinue();
       const body = await new Promise<Buffer>((resolve, reject) => {
         rejectBody = reject;
-        readBody(req, limits.maxBodyBytes, resolve, reject);
+        readBody(req, maxBodyBytes, resolve, reject);
       });
       close = false;
 
-      const verification = verifySigV4({ method: req.method ?? 'GET', path, query, headers, body }, identities);
-      if (!verification.ok) throw new ProblemError(403, 'unauthenticated', 'Forbidden', verification.message);
-      exchange.accessKeyId = verification.accessKeyId;
-      exchange.principalArn = verification.principalArn;
+      // A cluster's engine is authenticated by its bearer token (the router checks it), not SigV4:
+      // in AWS, that method has no IAM authorization.
+      if (method?.access !== 'cluster') {
+        const verification = verifySigV4({ method: req.method ?? 'GET', path, query, headers, body }, identities);
+        if (!verification.ok) throw new ProblemError(403, 'unauthenticated', 'Forbidden', verification.message);
+        exchange.accessKeyId = verification.accessKeyId;
+        exchange.principalArn = verification.principalArn;
+      }
       const request: ApiRequest = {
         method: req.method ?? 'GET',
         path,
         query: recordOf(query),
         headers: recordOf([...headers].map(([name, values]) => [name, values.join(', ')] as const)),
         body: decodeUtf8(body),
-        principalArn: verification.principalArn,
+        principalArn: exchange.principalArn,
         sourceIp: exchange.ip,
         requestId: exchange.requestId,
       };
@@ -212,8 +221,6 @@ function admit(req: IncomingMessage, limits: Limits): { path: string; query: Map
   }
   const parsed = parseTarget(target);
   if (!parsed) throw badRequest('The request target must be a path, such as /clusters?limit=10 (absolute URLs, authorities and * are not accepted).');
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limits.maxBodyBytes) throw payloadTooLarge(limits.maxBodyBytes);
   return parsed;
 }
 
@@ -335,11 +342,17 @@ function exchangeOf(socket: Duplex, req?: IncomingMessage): Exchange {
   };
 }
 
+const pathPattern = (path: string) => new RegExp(`^${path.replace(/\{\w+\}/g, '[^/]+')}/?$`);
+
 // API Gateway's $context.resourcePath: the route's template, e.g. /clusters/{clusterId}.
-const RESOURCES = [...new Set(ROUTES.map((route) => route.path))].map((path) => ({
-  path,
-  pattern: new RegExp(`^${path.replace(/\{\w+\}/g, '[^/]+')}/?$`),
-}));
+const RESOURCES = [...new Set(ROUTES.map((route) => route.path))].map((path) => ({ path, pattern: pathPattern(path) }));
+
+const METHODS = ROUTES.map((route) => ({ route, pattern: pathPattern(route.path) }));
+
+/** The route a request is for, if any: what decides its authentication and its body limit, as API Gateway's method does. */
+function routeOf(method: string, path: string): RouteDefinition | undefined {
+  return METHODS.find((candidate) => candidate.route.method === method && candidate.pattern.test(path))?.route;
+}
 
 function accessLogLine(exchange: Exchange, response: ApiResponse, errorMessage?: string): string {
   const dash = (value: string | undefined) => value ?? '-';

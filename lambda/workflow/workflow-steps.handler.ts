@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { bundledPlatformConfig, requiredEnv, tablesFromEnv } from '../core/env';
+import { SecretsManagerIngestTokens } from '../core/secrets-manager-ingest-tokens';
 import { CloudFormationOutputsReader } from './cloudformation-outputs-reader';
 import { IamPolicySimulatorPrecheck } from './iam-policy-precheck';
 import { S3SpecStore } from './s3-spec-store';
@@ -15,6 +16,7 @@ const deps: WorkflowDependencies = {
   outputs: new CloudFormationOutputsReader(config),
   access: new StsS3AccessProbe(),
   precheck: new IamPolicySimulatorPrecheck(),
+  ingestTokens: new SecretsManagerIngestTokens(config),
   now: () => new Date(),
 };
 

@@ -8,6 +8,7 @@ import { DEPLOYED_DATASOURCE_STATUSES, datasourcesOfCluster, getDatasource, toTe
 import { clusterRefusal, datasourceRefusal } from '../core/entitlements';
 import { recordEvent } from '../core/event-store';
 import { completeJobItems, failJobItems, rejectDatasourceItems } from '../core/job-lifecycle';
+import { recordIngestToken, type IngestTokenSource } from '../core/ingest-tokens';
 import { getJob, markJobRunning } from '../core/job-store';
 import { transact, TransactionConflict, type Tables } from '../core/tables';
 import { getTeam } from '../core/team-store';
@@ -31,6 +32,8 @@ export interface WorkflowDependencies {
   readonly access: AccessProbe;
   /** Checks the generated tenant policy before a deploy; absent where IAM's policy simulator cannot be reached (locally). */
   readonly precheck?: TenantPolicyPrecheck;
+  /** Where a deployed cluster's ingest token is: its digest is recorded with the endpoint. @default none: no token recorded, the ingest route refuses the cluster */
+  readonly ingestTokens?: IngestTokenSource;
   readonly now: () => Date;
 }
 
@@ -128,6 +131,11 @@ async function registerEndpoint(deps: WorkflowDependencies, state: ExecutionStat
   const outputs = await deps.outputs.read(cluster);
   const deployed = { endpoint: outputs.queryEndpoint, vpcId: outputs.vpcId, eksClusterArn: outputs.eksClusterArn, iamRoleArn: outputs.starburstRoleArn };
   await recordDeployment(deps.tables, cluster.clusterId, deployed);
+  if (deps.ingestTokens) {
+    const token = await deps.ingestTokens.currentToken(cluster);
+    if (!token) throw new TransientError(`Cluster ${cluster.clusterId} has no ingest token yet`);
+    await recordIngestToken(deps.tables, cluster.clusterId, token);
+  }
   await recordEvent(deps, job, 'ENDPOINT_REGISTERED', `Query endpoint ${outputs.queryEndpoint} registered`);
   return deployed;
 }

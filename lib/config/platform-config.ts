@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { AcmCertificateArn, AwsAccountId, AwsRegion, HostName, IamPrincipalArn, SecretsManagerArn } from '../contract/aws-names';
-import { ConnectorType, EngineConfig, EnvironmentName, TIERS } from '../contract/platform-names';
+import { ConnectorType, EngineConfig, EnvironmentName, InstanceTypeName, TIERS } from '../contract/platform-names';
+import { expecting } from '../contract/validation-messages';
 
 /**
  * The platform team's configuration: the one place where tiers, environments, engine pins,
@@ -8,11 +9,9 @@ import { ConnectorType, EngineConfig, EnvironmentName, TIERS } from '../contract
  * Validated by this schema at synth and at Lambda start; see `loadPlatformConfig`.
  */
 
-export const InstanceType = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as m7g.xlarge');
-
 const NodeSize = z.strictObject({
   /** EC2 instance type of the managed node group. */
-  instanceType: InstanceType,
+  instanceType: InstanceTypeName,
   /** vCPUs of that instance type (used for requests and limits of the pod on it). */
   vcpu: z.number().int().positive(),
   /** Memory of that instance type in GiB. */
@@ -40,7 +39,7 @@ const ScopeToken = z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/, 'an OAu
  */
 export const IdentityProviderConfig = z.strictObject({
   /** The issuer; its discovery document (`<issuer>/.well-known/openid-configuration`) names the endpoints and keys. */
-  issuer: z.url({ protocol: /^https$/, error: 'an https:// URL' }),
+  issuer: z.url({ protocol: /^https$/, error: expecting('an https:// URL') }),
   clientId: z.string().regex(/^[\x21-\x7e]{1,256}$/, 'a client id (visible ASCII characters, no spaces)'),
   /** The Secrets Manager secret holding the client secret (its whole value). */
   clientSecretArn: SecretsManagerArn,
@@ -76,7 +75,7 @@ export type EnvironmentConfig = z.infer<typeof EnvironmentConfig>;
 export const PriceTable = z.strictObject({
   currency: z.literal('USD'),
   /** Price of one node-hour, by EC2 instance type; every instance type used by a tier must be priced. */
-  nodeHour: z.record(InstanceType, z.number().nonnegative()),
+  nodeHour: z.record(InstanceTypeName, z.number().nonnegative()),
   /** Fixed hourly price of one cluster's shared infrastructure (EKS control plane, NAT, load balancer). */
   clusterHour: z.number().nonnegative(),
   /** Price of one TiB scanned by queries. */
@@ -106,7 +105,7 @@ export const PlatformConfig = z
       breakGlassRoleArn: IamPrincipalArn,
     }),
     /** Where clusters' http event listeners post completed queries (the control plane's ingest route). */
-    ingestEndpoint: z.url({ protocol: /^https$/, error: 'an https:// URL' }),
+    ingestEndpoint: z.url({ protocol: /^https$/, error: expecting('an https:// URL') }),
     /** Days to keep query records before DynamoDB expires them. */
     queryRecordRetentionDays: z.number().int().min(1).max(3650).default(90),
     /** The identity provider team members sign in to clusters with; an environment may override any part of it. */

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { AwsAccountId, AwsRegion, IamPrincipalArn } from './aws-names';
-import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
+import { ClusterId, DatasourceId, FleetOperationId, JobId, TeamId } from './ids';
 import { ConnectorType, EnvironmentName, TierName } from './platform-names';
 import { QueryGroup, QueryGroups } from './query-access';
 import { AccessMode, ExternalId, IamRoleArn, partitionProblem, S3BucketArn, S3Prefix } from './tenant-spec';
@@ -46,6 +46,52 @@ export const UpdateClusterRequest = z
   .meta({ id: 'UpdateClusterRequest', description: 'The one thing a team may change on a cluster: its tier' });
 export type UpdateClusterRequest = z.infer<typeof UpdateClusterRequest>;
 
+// ---- Suspension and drift (set by the platform team's fleet operations) ----------------------
+
+/** Who suspended a cluster and why: kept on the cluster while it is suspended. */
+export const Suspension = z
+  .strictObject({
+    reason: z.string(),
+    suspendedAt: Timestamp,
+    suspendedBy: z.string().meta({ description: 'The IAM principal, or sici-auto-suspend for an idle cluster' }),
+    operationId: FleetOperationId.optional().meta({ description: 'The fleet shutdown it belongs to, if any' }),
+    endpointBlockedAt: Timestamp.optional().meta({ description: 'When its query endpoint stopped answering queries' }),
+    scaledToZeroAt: Timestamp.optional().meta({ description: 'When its node groups were scaled to zero' }),
+  })
+  .meta({ id: 'Suspension' });
+export type Suspension = z.infer<typeof Suspension>;
+
+
+export const DriftStatus = z
+  .enum(['IN_SYNC', 'DRIFTED', 'UNKNOWN'])
+  .meta({ id: 'DriftStatus', description: 'UNKNOWN: the last check could not complete (see detail)' });
+export type DriftStatus = z.infer<typeof DriftStatus>;
+
+export const DriftedResource = z
+  .strictObject({
+    logicalId: z.string(),
+    physicalId: z.string().optional(),
+    resourceType: z.string(),
+    status: z.enum(['MODIFIED', 'DELETED']),
+    properties: z
+      .array(z.strictObject({ path: z.string(), expected: z.string().optional(), actual: z.string().optional(), difference: z.enum(['ADD', 'REMOVE', 'NOT_EQUAL']) }))
+      .max(50),
+  })
+  .meta({ id: 'DriftedResource' });
+export type DriftedResource = z.infer<typeof DriftedResource>;
+
+export const ClusterDrift = z
+  .strictObject({
+    status: DriftStatus,
+    checkedAt: Timestamp,
+    operationId: FleetOperationId.optional(),
+    detail: z.string().optional(),
+    resources: z.array(DriftedResource).max(100).meta({ description: 'The drifted resources (at most 100); differences a suspension explains are not drift' }),
+  })
+  .meta({ id: 'ClusterDrift' });
+export type ClusterDrift = z.infer<typeof ClusterDrift>;
+
+
 export const Cluster = z
   .strictObject({
     clusterId: ClusterId,
@@ -60,6 +106,8 @@ export const Cluster = z
     eksClusterArn: z.string().optional(),
     iamRoleArn: z.string().optional(),
     activeJobId: JobId.optional().meta({ description: 'The job in flight on this cluster, if any' }),
+    suspension: Suspension.optional().meta({ description: 'Present while the cluster is suspended (or a job in flight will finish suspended): by whom, why, and when its endpoint was blocked' }),
+    drift: ClusterDrift.optional().meta({ description: "The last drift check of the cluster's stack" }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -114,8 +162,22 @@ const Prefixes = z
   .array(S3Prefix)
   .min(1)
   .max(20)
-  .refine((prefixes) => new Set(prefixes.map((p) => p.replace(/\/$/, ''))).size === prefixes.length, 'prefixes must be unique')
-  .meta({ description: 'Folders of the bucket the cluster may reach, e.g. sales/ (no wildcard, no ..)', example: ['sales/'] });
+  // Each is in its folder form already (S3Prefix): one that repeats or lies inside another would be
+  // stored, but granted by no policy of its own.
+  .superRefine((prefixes, ctx) => {
+    // Refinements also see a list whose items failed their own schema: only strings are compared.
+    prefixes.forEach((prefix, index) => {
+      const inside = (candidate: unknown, at: number) => typeof candidate === 'string' && at !== index && prefix.startsWith(candidate) && (candidate !== prefix || at < index);
+      const other = typeof prefix === 'string' ? prefixes.findIndex(inside) : -1;
+      if (other < 0) return;
+      const message = prefixes[other] === prefix ? `${prefix} is given twice (prefixes.${other})` : `${prefix} is inside ${prefixes[other]} (prefixes.${other}), which grants it already`;
+      ctx.addIssue({ code: 'custom', path: [index], message });
+    });
+  })
+  .meta({
+    description: 'Folders of the bucket the cluster may reach, e.g. sales/ (no wildcard, no ..); sales is taken as the folder sales/, and stored so',
+    example: ['sales/'],
+  });
 
 export const CreateDatasourceRequest = z
   .strictObject({

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type * as z from 'zod';
+import { fieldErrors } from './validation-messages';
 
 /**
  * The one way SICI reports a document that fails its schema (the platform configuration, a
@@ -13,9 +14,9 @@ export interface DocumentName {
   readonly source: string;
 }
 
-/** One line per problem, each naming the field by its path and what was expected there. */
+/** One line per problem, each naming the field by its path and what was expected there (worded by ./validation-messages). */
 export function describeIssues(issues: z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`);
+  return fieldErrors(issues).map(({ field, message }) => `${field || '(root)'}: ${message}`);
 }
 
 /** A JSON document that could not be read or does not match its schema. */

@@ -12,10 +12,17 @@ export const TeamId = z
   .string()
   .regex(/^[a-z][a-z0-9-]{1,30}[a-z0-9]$/, '3 to 32 lowercase letters, digits or hyphens, starting with a letter');
 
+/** A fleet operation (shutdown, resume, drift check) with its per-cluster outcomes. */
+export const FleetOperationId = z.string().regex(/^fo-[0-9a-z]{16}$/, 'a fleet operation id such as fo-0123456789abcdef');
+/** An upgrade run (one Step Functions execution, named by it). */
+export const UpgradeId = z.string().regex(/^up-[0-9a-z]{16}$/, 'an upgrade id such as up-0123456789abcdef');
+
 export type ClusterId = z.infer<typeof ClusterId>;
 export type JobId = z.infer<typeof JobId>;
 export type DatasourceId = z.infer<typeof DatasourceId>;
 export type TeamId = z.infer<typeof TeamId>;
+export type FleetOperationId = z.infer<typeof FleetOperationId>;
+export type UpgradeId = z.infer<typeof UpgradeId>;
 
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
@@ -30,3 +37,5 @@ function randomSuffix(): string {
 export const newClusterId = (): ClusterId => `c-${randomSuffix()}`;
 export const newJobId = (): JobId => `j-${randomSuffix()}`;
 export const newDatasourceId = (): DatasourceId => `ds-${randomSuffix()}`;
+export const newFleetOperationId = (): FleetOperationId => `fo-${randomSuffix()}`;
+export const newUpgradeId = (): UpgradeId => `up-${randomSuffix()}`;

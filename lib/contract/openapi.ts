@@ -7,6 +7,7 @@ import { ROUTES } from './routes';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: a body, query string, header or path parameter does not match its schema',
+  401: "No bearer token, or not an ingest token of the cluster in the path",
   403: 'Not authenticated (unknown principal), not allowed (admin route), or not entitled (tier, environment, quota)',
   404: 'Does not exist, or belongs to another team',
   405: 'The path does not take this method',
@@ -25,15 +26,21 @@ export function openApiDocument(version: string) {
     in: 'header',
     description: 'AWS Signature Version 4 (service execute-api), as API Gateway AWS_IAM authorization requires.',
   });
+  registry.registerComponent('securitySchemes', 'clusterIngestToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "A tenant cluster's ingest token (generated per cluster; its engine's http event listener sends it).",
+  });
   for (const route of ROUTES) {
-    const errors = [400, 403, 413, ...('body' in route ? [415] : []), ...route.errors, 500].sort();
+    const cluster = route.access === 'cluster';
+    const errors = [400, ...(cluster ? [] : [403]), 413, ...('body' in route ? [415] : []), ...route.errors, 500].sort();
     registry.registerPath({
       operationId: route.operationId,
       method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
       path: route.path,
       summary: route.summary,
       tags: [route.group],
-      security: [{ sigv4: [] }],
+      security: [cluster ? { clusterIngestToken: [] } : { sigv4: [] }],
       request: {
         ...('params' in route ? { params: route.params } : {}),
         ...('query' in route ? { query: route.query } : {}),
@@ -44,7 +51,10 @@ export function openApiDocument(version: string) {
         [route.success.status]: {
           description: route.success.description,
           ...(route.success.status === 202 ? { headers: { Location: { schema: { type: 'string' }, description: 'The job to follow' } } } : {}),
-          content: { 'application/json': { schema: route.success.schema } },
+          content: {
+            'application/json': { schema: route.success.schema },
+            ...('csv' in route ? { 'text/csv': { schema: { type: 'string', description: 'RFC 4180, with a header row' } } } : {}),
+          },
         },
         ...Object.fromEntries(
           [...new Set(errors)].map((status) => [status, { description: ERROR_DESCRIPTIONS[status], content: { 'application/problem+json': { schema: Problem } } }]),

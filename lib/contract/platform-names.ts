@@ -17,6 +17,9 @@ export const CONNECTOR_TYPES = ['s3-hive', 's3-iceberg'] as const;
 export const ConnectorType = z.enum(CONNECTOR_TYPES);
 export type ConnectorType = z.infer<typeof ConnectorType>;
 
+/** An EC2 instance type, e.g. `m7g.xlarge`. */
+export const InstanceTypeName = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as m7g.xlarge');
+
 const Sha256Digest = z.string().regex(/^sha256:[a-f0-9]{64}$/, 'an image digest sha256:<64 hex>');
 const SemVer = z.string().regex(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, 'a version such as 1.2.3');
 

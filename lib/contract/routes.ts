@@ -18,7 +18,11 @@ import {
   Team,
   TeamChange,
   TeamPage,
+  Timestamp,
+  page,
 } from './api';
+import { INGEST_EVENT_MAX_BYTES, IngestAnswer, QueryCompletedEvent } from './query-completed-event';
+import { Chargeback, ChargebackQuery, QueryId, QueryRecord, QueryState, UsageQuery, UsageReport } from './usage';
 import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
 
 /**
@@ -29,7 +33,7 @@ import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Which Lambda function serves a route (one per API resource). */
-export type RouteGroup = 'clusters' | 'jobs' | 'teams';
+export type RouteGroup = 'clusters' | 'jobs' | 'teams' | 'usage' | 'ingest';
 
 export interface RouteDefinition {
   readonly operationId: string;
@@ -37,8 +41,12 @@ export interface RouteDefinition {
   /** Path template with `{param}` segments, as in API Gateway and OpenAPI. */
   readonly path: string;
   readonly group: RouteGroup;
-  /** `team`: any registered principal, scoped to its team; `admin`: platform admins only. */
-  readonly access: 'team' | 'admin';
+  /**
+   * `team`: any registered principal (SigV4), scoped to its team; `admin`: platform admins only;
+   * `cluster`: a tenant cluster's engine, authenticated by that cluster's ingest token (a bearer
+   * token, not SigV4).
+   */
+  readonly access: 'team' | 'admin' | 'cluster';
   readonly summary: string;
   /** Schemas of the path parameters; a value that fails them is answered 404 (it cannot exist). */
   readonly params?: z.ZodObject;
@@ -48,8 +56,14 @@ export interface RouteDefinition {
   readonly body?: z.ZodType;
   /** Whether the route changes state: such calls are audited, allowed or refused. */
   readonly mutating: boolean;
+  /** Only refusals are audited (the ingest route: each accepted call is a query record, the query-activity audit). */
+  readonly auditsOnlyRefusals?: boolean;
+  /** The answer can also be CSV (RFC 4180, a header row) for `Accept: text/csv`. */
+  readonly csv?: boolean;
   /** Accepts an `Idempotency-Key` header. */
   readonly idempotent?: boolean;
+  /** The largest body the route takes, in bytes (413 beyond). @default 64 KiB, the API's limit (lambda/api/http.ts) */
+  readonly maxBodyBytes?: number;
   readonly success: { readonly status: number; readonly description: string; readonly schema: z.ZodType };
   /** Error statuses the route can answer besides 400, 403 and 415 (answered by every route). */
   readonly errors: readonly number[];
@@ -59,6 +73,18 @@ const ClusterIdParam = z.strictObject({ clusterId: ClusterId });
 const DatasourceParams = z.strictObject({ clusterId: ClusterId, datasourceId: DatasourceId });
 const JobIdParam = z.strictObject({ jobId: JobId });
 const TeamIdParam = z.strictObject({ teamId: TeamId });
+const QueryParams = z.strictObject({ clusterId: ClusterId, queryId: QueryId });
+
+export const ListQueriesQuery = PageQuery.extend({
+  user: z.string().min(1).max(256).optional().meta({ description: 'Only queries of this user' }),
+  state: QueryState.optional(),
+  from: Timestamp.optional().meta({ description: 'Only queries that ended at or after this time' }),
+  to: Timestamp.optional().meta({ description: 'Only queries that ended before this time' }),
+}).superRefine((query, ctx) => {
+  if (query.from && query.to && Date.parse(query.from) >= Date.parse(query.to)) ctx.addIssue({ code: 'custom', path: ['from'], message: 'must be before to' });
+});
+export type ListQueriesQuery = z.infer<typeof ListQueriesQuery>;
+const QueryPage = page(QueryRecord, 'QueryPage');
 
 export const ROUTES = [
   {
@@ -198,6 +224,72 @@ export const ROUTES = [
     mutating: false,
     success: { status: 200, description: 'The setup documents', schema: DatasourceSetup },
     errors: [404],
+  },
+  {
+    operationId: 'getClusterUsage',
+    method: 'GET',
+    path: '/clusters/{clusterId}/usage',
+    group: 'usage',
+    access: 'team',
+    summary: "A cluster's usage and estimated cost per hour, day or month",
+    params: ClusterIdParam,
+    query: UsageQuery,
+    mutating: false,
+    success: { status: 200, description: 'The usage of each window of the range, and the totals', schema: UsageReport },
+    errors: [404],
+  },
+  {
+    operationId: 'listQueries',
+    method: 'GET',
+    path: '/clusters/{clusterId}/queries',
+    group: 'usage',
+    access: 'team',
+    summary: "A cluster's query history, newest first",
+    params: ClusterIdParam,
+    query: ListQueriesQuery,
+    mutating: false,
+    success: { status: 200, description: 'A page of query records', schema: QueryPage },
+    errors: [404],
+  },
+  {
+    operationId: 'getQuery',
+    method: 'GET',
+    path: '/clusters/{clusterId}/queries/{queryId}',
+    group: 'usage',
+    access: 'team',
+    summary: 'One query record, in full',
+    params: QueryParams,
+    mutating: false,
+    success: { status: 200, description: 'The query record', schema: QueryRecord },
+    errors: [404],
+  },
+  {
+    operationId: 'ingestQueryEvent',
+    method: 'POST',
+    path: '/clusters/{clusterId}/queries',
+    group: 'ingest',
+    access: 'cluster',
+    summary: "A cluster's engine reports a completed query (Trino's http event listener; the cluster's ingest token as bearer token)",
+    params: ClusterIdParam,
+    body: QueryCompletedEvent,
+    maxBodyBytes: INGEST_EVENT_MAX_BYTES,
+    mutating: true,
+    auditsOnlyRefusals: true,
+    success: { status: 202, description: 'Recorded and counted, or recognized as a replay', schema: IngestAnswer },
+    errors: [401, 404],
+  },
+  {
+    operationId: 'getChargeback',
+    method: 'GET',
+    path: '/usage/teams',
+    group: 'usage',
+    access: 'admin',
+    summary: 'What each team is charged for a month (chargeback), as JSON or CSV',
+    query: ChargebackQuery,
+    mutating: false,
+    csv: true,
+    success: { status: 200, description: "Each team's usage and cost in the month", schema: Chargeback },
+    errors: [],
   },
   {
     operationId: 'getJob',

@@ -11,10 +11,15 @@
  *   PRINCIPAL#<arn>     / PRINCIPAL          which team an IAM principal belongs to
  *   IDEMPOTENCY#<scope>#<key> / IDEMPOTENCY  the first answer to a POST with that Idempotency-Key (expires by TTL)
  *   CIDR#<environment>  / COUNTER            the environment's count of tenant VPC blocks handed out
+ *   CLUSTER#<clusterId> / USAGE#<hour>       an hourly usage window, `<hour>` = `YYYY-MM-DDTHH` (UTC): query counters,
+ *                                            node usage, and the version of the price table it is priced with (kept for billing)
+ *   QUERY#<clusterId>#<queryId> / QUERY      a query record (expires by TTL)   gsi1: QUERIES#<clusterId> / <endTime>#<queryId>
+ *   PRICES#<version>    / PRICES             a price table as it was in force (`<version>` = a digest of its content; never changed)
  *   gsi2 on jobs in flight: PENDING or RUNNING / <startedAt>#<jobId>, for the reconciler
  *
  * Each entity's keys and expressions are built by its store module in lambda/core/ (cluster-store,
- * job-store, team-store, datasource-store, event-store, idempotency, audit-log).
+ * job-store, team-store, datasource-store, event-store, idempotency, audit-log, query-store, usage-store,
+ * price-tables).
  *
  * Audit table: append-only, `pk` = the entity (e.g. `cluster/<id>`), `sk` = `<time>#<requestId>`.
  */

@@ -4,6 +4,7 @@ import { loadDocument, parseDocument } from './documents';
 import { ConnectorType, EngineConfig, EnvironmentName, TierName } from './platform-names';
 import { QueryGroups } from './query-access';
 import { ClusterId, DatasourceId, TeamId } from './ids';
+import { expecting } from './validation-messages';
 
 /**
  * The TenantSpec: the one contract between the control plane and the data plane. The provisioning
@@ -40,14 +41,29 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const RESERVED_BUCKET_PREFIXES = ['xn--', 'sthree-', 'amzn-s3-demo-'];
 const RESERVED_BUCKET_SUFFIXES = ['-s3alias', '--ol-s3', '--x-s3', '--table-s3'];
 
+const BUCKET_ARN_EXPECTED = 'an S3 bucket ARN such as arn:aws:s3:::my-bucket';
+
+const BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[^/]+$/;
+
 export const S3BucketArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:s3:::[^/]+$/, 'an S3 bucket ARN such as arn:aws:s3:::my-bucket')
+  // A bucket's name (or its s3:// URL) where its ARN belongs is the likeliest mistake: say how to write it.
+  .regex(BUCKET_ARN, { error: ({ input }) => `${BUCKET_ARN_EXPECTED}${bucketArnHint(input)}` })
   .superRefine((arn, ctx) => {
-    const bucket = arn.slice(arn.indexOf(':::') + 3);
-    const problem = bucketNameProblem(bucket);
+    // Only an ARN has a bucket name to check (the pattern above reports anything else).
+    const bucket = BUCKET_ARN.test(arn) ? arn.slice(arn.indexOf(':::') + 3) : undefined;
+    const problem = bucket === undefined ? undefined : bucketNameProblem(bucket);
     if (problem) ctx.addIssue({ code: 'custom', message: `bucket name "${bucket}" ${problem}` });
   });
+
+/** For a bucket's name or `s3://` URL given as its ARN: how to write the ARN. */
+function bucketArnHint(input: unknown): string {
+  if (typeof input !== 'string') return '';
+  const url = /^s3:\/\/([^/]+)\/?$/.exec(input);
+  const bucket = url ? url[1] : input;
+  if (bucketNameProblem(bucket) !== undefined) return '';
+  return ` (got a bucket ${url ? 'URL' : 'name'}: use arn:aws:s3:::${bucket})`;
+}
 
 function bucketNameProblem(bucket: string): string | undefined {
   if (!BUCKET_NAME.test(bucket)) {
@@ -58,15 +74,21 @@ function bucketNameProblem(bucket: string): string | undefined {
   return undefined;
 }
 
-/** An S3 key prefix the team may use: relative, literal (no wildcard) and without `..` segments. */
+/**
+ * An S3 key prefix the team may use: relative, literal (no wildcard) and without `..` segments. A
+ * prefix names a folder, and is kept in its folder form wherever it is parsed (the API's request,
+ * the datasource as stored, the TenantSpec, the access documents): `events` becomes `events/`, which
+ * is what every generated policy grants (`events/*`), never `events-archive/` nor the object `events`.
+ */
 export const S3Prefix = z
   .string()
   .min(1)
-  .max(512)
   .regex(/^[A-Za-z0-9!_.'()=/-]+$/, "letters, digits and ! _ . ' ( ) = / - only (no wildcard)")
   .refine((p) => !p.startsWith('/'), 'must not start with a slash')
   .refine((p) => !p.split('/').includes('..'), 'must not contain a ".." segment')
-  .refine((p) => !p.includes('//'), 'must not contain an empty segment ("//")');
+  .refine((p) => !p.includes('//'), 'must not contain an empty segment ("//")')
+  .overwrite((p) => (p.endsWith('/') ? p : `${p}/`))
+  .max(512, 'at most 512 characters, with the trailing slash');
 
 export const ACCESS_MODES = ['read-only', 'read-write'] as const;
 export const AccessMode = z.enum(ACCESS_MODES);
@@ -121,7 +143,7 @@ const Tags = z.record(z.string(), TagValue).superRefine((tags, ctx) => {
   }
 });
 
-const HttpsUrl = z.url({ protocol: /^https$/, error: 'an https:// URL' });
+const HttpsUrl = z.url({ protocol: /^https$/, error: expecting('an https:// URL') });
 
 export const TenantSpec = z
   .strictObject({
@@ -225,12 +247,15 @@ export function awsPartition(region: string): string {
   return 'aws';
 }
 
-/** What is wrong with an ARN outside the partition of `region`, if anything. */
+/** What is wrong with an ARN outside the partition of `region`, if anything (a value that is not an ARN at all is its own schema's to report). */
 export function partitionProblem(arn: string, region: string): string | undefined {
   const partition = awsPartition(region);
-  const arnPartition = arn.split(':')[1];
-  return arnPartition === partition ? undefined : `must be in partition ${partition} of region ${region}, not ${arnPartition}`;
+  const arnPartition = /^arn:([^:]+):/.exec(arn)?.[1];
+  return arnPartition === undefined || arnPartition === partition ? undefined : `must be in partition ${partition} of region ${region}, not ${arnPartition}`;
 }
+
+/** The Secrets Manager secret, in the cluster's environment account, that its tenant stack keeps the engine's ingest token in (`ingest.tokenSecretName`). */
+export const ingestTokenSecretName = (clusterId: string) => `sici/${clusterId}/ingest-token`;
 
 /**
  * The name of a cluster's Starburst role. Fixed by the cluster id, so that its ARN is known before

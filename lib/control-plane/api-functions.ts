@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
@@ -14,6 +14,7 @@ import { STATE_TABLE_KEYS } from '../contract/tables';
 import { ManagedPolicyRole } from './managed-policy-role';
 import { PROJECT_ROOT, acknowledgeLambdaOutsideVpc, acknowledgeLambdaWithoutDlq, createSiciFunction } from './sici-function';
 import { indexArns } from './state-tables';
+import { tenantReaderRoleArns } from './workflow/provisioning-workflow';
 
 /** The route groups of the API, in the order of the route table; one function serves each. */
 export const ROUTE_GROUPS: readonly RouteGroup[] = [...new Set(ROUTES.map((route) => route.group))];
@@ -40,6 +41,12 @@ export const STATE_TABLE_ACTIONS: Record<RouteGroup, readonly string[]> = {
     'dynamodb:ConditionCheckItem',
     'dynamodb:Query',
   ],
+  // Usage: a cluster's usage windows and query records, the price tables they name, and (for the
+  // chargeback) every team's clusters: reads only.
+  usage: ['dynamodb:GetItem', 'dynamodb:Query'],
+  // Ingest: a query record and its hourly window in one transaction (Put + Update), the digest of a
+  // rotated ingest token on the cluster, the price table in force (Put once per version).
+  ingest: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
 };
 
 /** Groups whose routes change state: their calls are audited, so they (only) may append to the audit table. */
@@ -49,6 +56,9 @@ export const AUDITING_GROUPS: readonly RouteGroup[] = ROUTE_GROUPS.filter((group
 
 /** Groups that start provisioning jobs (answers 202 with a job): they get the workflow, when there is one. */
 const WORKFLOW_GROUPS: readonly RouteGroup[] = ['clusters'];
+
+/** Groups that read environment accounts through their `sici-tenant-reader` role: the ingest route looks up a rotated ingest token there. */
+const TENANT_READER_GROUPS: readonly RouteGroup[] = ['ingest'];
 
 export interface ApiFunctionsProps {
   /** The platform configuration, bundled into each function (esbuild `define`), validated at start. */
@@ -159,6 +169,10 @@ export class ApiFunctions extends Construct {
     if (props.stateMachine && WORKFLOW_GROUPS.includes(group)) {
       props.stateMachine.grantStartExecution(role);
       fn.addEnvironment(ENV.stateMachineArn, props.stateMachine.stateMachineArn);
+    }
+
+    if (TENANT_READER_GROUPS.includes(group)) {
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sts:AssumeRole'], resources: tenantReaderRoleArns(Stack.of(this), props.config) }));
     }
 
     const outsideVpc =

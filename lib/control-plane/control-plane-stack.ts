@@ -9,6 +9,7 @@ import { ControlPlaneKey } from './control-plane-key';
 import { ControlPlaneRestApi } from './rest-api';
 import { StateTables } from './state-tables';
 import { TableBackup } from './table-backup';
+import { UsageCollection } from './usage-collection';
 import { ProvisioningWorkflow } from './workflow/provisioning-workflow';
 
 export interface ControlPlaneStackProps extends StackProps {
@@ -37,7 +38,7 @@ export interface ControlPlaneStackProps extends StackProps {
  * SICI's control plane: the REST API (API Gateway, AWS_IAM, WAF) in front of one Lambda per route
  * group, over the state and audit tables (DynamoDB, KMS, PITR, AWS Backup), and the provisioning
  * workflow (Step Functions, the CodeBuild deploy runner, the TenantSpec bucket, the reconciler)
- * that the clusters function starts.
+ * that the clusters function starts, and the usage collector with a usage dashboard per environment.
  */
 export class ControlPlaneStack extends Stack {
   public readonly key: ControlPlaneKey;
@@ -48,6 +49,8 @@ export class ControlPlaneStack extends Stack {
   public readonly webAcl: ApiWebAcl;
   /** The stack's own provisioning workflow; undefined when `stateMachine` was given. */
   public readonly workflow?: ProvisioningWorkflow;
+  /** The node-usage collector and the usage dashboards. */
+  public readonly usage: UsageCollection;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, {
@@ -80,6 +83,8 @@ export class ControlPlaneStack extends Stack {
       encryptionKey,
       stateMachine: props.stateMachine ?? this.workflow?.workflow.stateMachine,
     });
+
+    this.usage = new UsageCollection(this, 'Usage', { config: props.config, stateTable: this.tables.stateTable, encryptionKey });
 
     const accountLoggingRole =
       props.manageApiGatewayAccountRole === false ? undefined : new ApiGatewayLoggingRole(this, 'ApiGatewayLoggingRole');

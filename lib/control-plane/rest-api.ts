@@ -70,7 +70,7 @@ export interface ControlPlaneRestApiProps {
  * The control plane's REST API, made from the route table `ROUTES` (never from a second list):
  * one resource per path, one method per route, each a Lambda proxy integration to its group's
  * function. Regional endpoint; AWS_IAM (SigV4) authorization on every method, present and
- * future; no API keys, no CORS preflight (callers are SigV4 clients, not browsers).
+ * future, but the engines' ingest route (access `cluster`: a bearer token its function checks); no API keys, no CORS preflight (callers are SigV4 clients, not browsers).
  *
  * The stage has JSON access logs and ERROR execution logs (both KMS-encrypted, the execution log
  * group created here so that it is encrypted and expires), no data trace, X-Ray tracing, and
@@ -186,12 +186,19 @@ export class ControlPlaneRestApi extends Construct {
   private addRoute(route: RouteDefinition, integration: LambdaIntegration, validator: IRequestValidator): void {
     const resource = this.api.root.resourceForPath(route.path);
     const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+    // A cluster's engine cannot sign with SigV4: its route is authenticated by the cluster's ingest token, in its function.
+    const authorizationType = route.access === 'cluster' ? AuthorizationType.NONE : AuthorizationType.IAM;
     const method = resource.addMethod(route.method, integration, {
       operationName: route.operationId,
-      authorizationType: AuthorizationType.IAM,
+      authorizationType,
       requestValidator: validator,
       requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
     });
+    if (route.access === 'cluster') {
+      const reason =
+        "The engines' ingest route: Trino's http event listener sends a bearer token, not a SigV4 signature. The route's function authenticates every call against the SHA-256 digests of that cluster's ingest tokens (constant-time compare) before reading the body, answers 401 otherwise and audits the refusal; the cluster counted is the token's. WAF and the stage throttling cover it as every other method.";
+      acknowledgeFindings(method, { 'AwsSolutions-APIG4': reason, 'AwsSolutions-COG4': reason });
+    }
     acknowledgeFindings(method, {
       'cfn-guard:lambda_function_public_access_prohibited_check':
         "The method's Lambda permission is for apigateway.amazonaws.com with a SourceArn naming this API, stage, method and path (execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>); the guard rule accepts only a literal string or a plain Ref/GetAtt there, and an environment-agnostic stack can only build that ARN with Fn::Join. cdk-nag's LambdaFunctionPublicAccessProhibited checks the same and passes.",

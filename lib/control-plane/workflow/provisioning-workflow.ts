@@ -9,7 +9,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../../compliance/compliance';
 import { EnvironmentConfig, PlatformConfig } from '../../config/platform-config';
-import { starburstRoleName } from '../../contract/tenant-spec';
+import { ingestTokenSecretName, starburstRoleName } from '../../contract/tenant-spec';
 import { TENANT_READER_ROLE_NAME } from '../../contract/workflow';
 import { ENV } from '../../contract/function-environment';
 import { STATE_TABLE_KEYS } from '../../contract/tables';
@@ -204,7 +204,7 @@ export class ProvisioningWorkflow extends Construct {
 }
 
 /** `arn:<partition>:iam::<account>:role/sici-tenant-reader` of each configured environment account. */
-function tenantReaderRoleArns(stack: Stack, config: PlatformConfig): string[] {
+export function tenantReaderRoleArns(stack: Stack, config: PlatformConfig): string[] {
   const accounts = [...new Set(Object.values(config.environments).map((environment) => environment.account))];
   return accounts.map((account) =>
     stack.formatArn({ service: 'iam', region: '', account, resource: 'role', resourceName: TENANT_READER_ROLE_NAME }),
@@ -216,7 +216,7 @@ function tenantReaderRoleArns(stack: Stack, config: PlatformConfig): string[] {
  * account's baseline, e.g. next to its CDK bootstrap; trust: the control plane account, ideally
  * its workflow function's role): read the TenantStacks and their EKS clusters, and assume the
  * clusters' Starburst roles (whose trust policies admit this role) to validate datasource access
- * as the engine will use it; nothing else.
+ * as the engine will use it, read the clusters' node metrics (usage) and their ingest tokens; nothing else.
  */
 export function tenantReaderRolePolicy(environment: EnvironmentConfig, partition = 'aws'): PolicyDocument {
   return new PolicyDocument({
@@ -233,6 +233,13 @@ export function tenantReaderRolePolicy(environment: EnvironmentConfig, partition
       new PolicyStatement({
         actions: ['sts:AssumeRole'],
         resources: [`arn:${partition}:iam::${environment.account}:role/${starburstRoleName('c-*')}`],
+      }),
+      // Usage: the clusters' node metrics from Container Insights (GetMetricData has no resource-level permissions).
+      new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+      // The ingest route: a cluster's current ingest token, once it was rotated (secrets `sici/<clusterId>/ingest-token`).
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [`arn:${partition}:secretsmanager:${environment.region}:${environment.account}:secret:${ingestTokenSecretName('c-*')}-*`],
       }),
     ],
   });

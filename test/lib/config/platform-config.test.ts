@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPlatformConfig, parsePlatformConfig, PLATFORM_CONFIG_KIND } from '../../../lib/config/load-platform-config';
 import { engineLicenseSecretArnOf, identityProviderOf } from '../../../lib/config/platform-config';
+import { DocumentError } from '../../../lib/contract/documents';
 import { documentProblems } from '../../support/document-problems';
 
 const example = () => JSON.parse(readFileSync('config/platform.json', 'utf8'));
@@ -77,6 +78,52 @@ describe('platform configuration', () => {
     ]);
     valid.engine.kind = 'trino';
     expect(problemsOf(valid)).toEqual([expect.stringMatching(/^environments\.test\.identityProvider\.clientSecretArn: /)]);
+  });
+
+  it("reports every member of the shipped file, removed, as required (or takes its default), never in zod's words", () => {
+    /** Every member of a document, as a path of keys (array items aside). */
+    const memberPaths = (value: unknown, path: string[] = []): string[][] =>
+      value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? Object.entries(value).flatMap(([key, member]) => [[...path, key], ...memberPaths(member, [...path, key])])
+        : [];
+    // Required by a refinement of the whole document, which says why (a licence for a Starburst engine, a price per instance type, a secret in the environment's account).
+    const requiredByRefinement = /^(environments\.\w+\.(engineLicenseSecretArn|identityProvider(\.clientSecretArn)?)|prices\.nodeHour\..+)$/;
+    const paths = memberPaths(example());
+    expect(paths.length).toBeGreaterThan(60);
+    const optional: string[] = [];
+    for (const path of paths) {
+      const config = example();
+      const parent = path.slice(0, -1).reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, config);
+      delete parent[path[path.length - 1]];
+      const field = path.join('.');
+      let problems: string[];
+      try {
+        parsePlatformConfig(config);
+        optional.push(field);
+        continue;
+      } catch (error) {
+        expect(error).toBeInstanceOf(DocumentError);
+        problems = (error as DocumentError).problems;
+      }
+      expect([field, problems.filter((problem) => /Invalid (input|option)|received undefined|expected (string|array|object|number)/.test(problem))]).toEqual([field, []]);
+      if (!requiredByRefinement.test(field)) expect([field, problems]).toEqual([field, [expect.stringMatching(new RegExp(`^${field.replace(/\./g, '\\.')}: required(, |$)`))]]);
+    }
+    // What a platform may leave out: an environment (while another remains) and the settings with a default.
+    expect(optional).toEqual(expect.arrayContaining(['environments.dev', 'queryRecordRetentionDays', 'querySessionProperties']));
+  });
+
+  it('names what a missing field takes', () => {
+    const config = example();
+    delete config.tiers.S.coordinator.instanceType;
+    delete config.engine.kind;
+    delete config.network.natGateways;
+    delete config.ingestEndpoint;
+    expect(problemsOf(config)).toEqual([
+      'tiers.S.coordinator.instanceType: required, an EC2 instance type such as m7g.xlarge',
+      'engine.kind: required, one of "starburst" or "trino"',
+      'network.natGateways: required, one of 0 or 1',
+      'ingestEndpoint: required, an https:// URL',
+    ]);
   });
 
   it('says when the file is missing or not JSON', () => {

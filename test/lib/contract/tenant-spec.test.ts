@@ -90,6 +90,21 @@ describe('TenantSpec', () => {
     ]);
   });
 
+  test('a prefix is kept in its folder form, so that sales and sales/ of one bucket are one folder', () => {
+    const doc = readFixture('M2');
+    doc.datasources[0].prefixes = ['sales', 'raw/2026'];
+    expect(parseTenantSpec(doc).datasources[0].prefixes).toEqual(['sales/', 'raw/2026/']);
+    doc.datasources[1].bucketArn = doc.datasources[0].bucketArn;
+    doc.datasources[1].prefixes = ['sales/'];
+    expect(problemsOf(doc)).toEqual([expect.stringMatching(/^datasources\.1\.prefixes\.0: bucket and prefix \S+ sales\/ already belong to datasources\.0/)]);
+  });
+
+  test('a bucket name where its ARN belongs is one problem, which says how to write it', () => {
+    const doc = readFixture('M1');
+    doc.datasources[0].bucketArn = 'team-a-lake';
+    expect(problemsOf(doc)).toEqual(['datasources.0.bucketArn: an S3 bucket ARN such as arn:aws:s3:::my-bucket (got a bucket name: use arn:aws:s3:::team-a-lake)']);
+  });
+
   test('the same prefix of different buckets is fine', () => {
     const doc = readFixture('M2');
     doc.datasources[1].prefixes = [doc.datasources[0].prefixes[0]];

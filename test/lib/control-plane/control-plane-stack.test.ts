@@ -4,10 +4,12 @@ import { ROUTES } from '../../../lib/contract/routes';
 import { ENV } from '../../../lib/contract/function-environment';
 import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS } from '../../../lib/contract/tables';
 import { AUDITING_GROUPS, ROUTE_GROUPS, STATE_TABLE_ACTIONS } from '../../../lib/control-plane/api-functions';
+import { COLLECTOR_STATE_TABLE_ACTIONS } from '../../../lib/control-plane/usage-collection';
+import { USAGE_METRICS } from '../../../lib/contract/usage';
 import { expectCleanSynth } from '../../support/compliance-report';
 import { platformConfig } from '../../support/fixtures';
 import { SynthesizedControlPlane, synthControlPlane } from '../../support/synth-control-plane';
-import { asArray, Json, Match, mentions } from '../../support/template';
+import { asArray, Json, Match, mentions, renderArn } from '../../support/template';
 
 /**
  * One synth of SiciControlPlane as `cdk deploy` makes it, shared by all assertions: the Lambdas
@@ -55,13 +57,17 @@ describe('REST API', () => {
     expect(methods.sort()).toEqual(ROUTES.map((route) => `${route.method} ${route.path}`).sort());
   });
 
-  test('every method requires AWS_IAM and no API key', () => {
+  test('every method requires AWS_IAM and no API key, but the engines\' ingest route (its function checks the cluster\'s bearer token)', () => {
     const methods = cp.ofType('AWS::ApiGateway::Method');
     expect(methods.length).toBeGreaterThan(0);
+    const open: string[] = [];
     for (const [, method] of methods) {
-      expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
+      const route = ROUTES.find((r) => r.method === method.Properties.HttpMethod && r.path === resourcePath(method.Properties.ResourceId))!;
+      expect(method.Properties.AuthorizationType).toBe(route.access === 'cluster' ? 'NONE' : 'AWS_IAM');
+      if (method.Properties.AuthorizationType === 'NONE') open.push(route.operationId);
       expect(method.Properties.ApiKeyRequired ?? false).toBe(false);
     }
+    expect(open).toEqual(['ingestQueryEvent']);
     expect(cp.logicalIds('AWS::ApiGateway::ApiKey')).toEqual([]);
     expect(cp.logicalIds('AWS::ApiGateway::UsagePlan')).toEqual([]);
   });
@@ -311,4 +317,44 @@ test('the API URL is output once, as ApiUrl (RestApi\'s own output is removed)',
   const [apiId] = cp.logicalIds('AWS::ApiGateway::RestApi');
   const withApiUrl = Object.entries<Json>(cp.json.Outputs).filter(([, output]) => mentions(output.Value, apiId));
   expect(withApiUrl.map(([id]) => id)).toEqual(['ApiUrl']);
+});
+
+describe('usage', () => {
+  const collector = () => cp.ofType('AWS::Lambda::Function').find(([, fn]) => fn.Properties.Description.startsWith('SICI usage: '))!;
+
+  test('the collector runs every hour, one run at a time, without retries, and reads environments only through their reader roles', () => {
+    const [fnId, fn] = collector();
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    const [, rule] = cp.ofType('AWS::Events::Rule').find(([, r]) => mentions(r.Properties.Targets, fnId))!;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect(rule.Properties.Targets[0].RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
+    const statements = cp.statementsOfRole(fn.Properties.Role['Fn::GetAtt'][0]);
+    const assume = statements.filter((s) => asArray<string>(s.Action).includes('sts:AssumeRole'));
+    const accounts = [...new Set(Object.values(config.environments).map((environment) => environment.account))];
+    expect(assume.flatMap((s) => asArray(s.Resource)).map(renderArn).sort()).toEqual(accounts.map((account) => `arn:<AWS::Partition>:iam::${account}:role/sici-tenant-reader`).sort());
+    // No CloudWatch or Secrets Manager action of its own: those are the reader role's, in the environment account.
+    expect(statements.flatMap((s) => asArray<string>(s.Action)).filter((a) => /^(cloudwatch|secretsmanager):/.test(a))).toEqual([]);
+    const stateTable = cp.ofType('AWS::DynamoDB::Table').find(([id]) => id.includes('State'))![0];
+    const onTable = statements.filter((s) => mentions(s.Resource, stateTable)).flatMap((s) => asArray<string>(s.Action));
+    expect([...new Set(onTable)].sort()).toEqual([...COLLECTOR_STATE_TABLE_ACTIONS].sort());
+  });
+
+  test('the ingest function may assume the reader roles (a rotated token is read there); the other API functions may not', () => {
+    for (const group of ROUTE_GROUPS) {
+      const assumes = statementsOfFunction(group).some((s) => asArray<string>(s.Action).includes('sts:AssumeRole'));
+      expect([group, assumes]).toEqual([group, group === 'ingest']);
+    }
+  });
+
+  test('one dashboard per environment, graphing every usage metric per team and cluster', () => {
+    const dashboards = cp.ofType('AWS::CloudWatch::Dashboard');
+    expect(dashboards.map(([, d]) => d.Properties.DashboardName).sort()).toEqual(Object.keys(config.environments).map((e) => `sici-usage-${e}`).sort());
+    for (const [, dashboard] of dashboards) {
+      const body = JSON.stringify(dashboard.Properties.DashboardBody);
+      for (const metric of [...Object.values(USAGE_METRICS.ingest), ...Object.values(USAGE_METRICS.collector).filter((m) => m !== USAGE_METRICS.collector.gibHours && m !== USAGE_METRICS.collector.clusterHours)]) {
+        expect([dashboard.Properties.DashboardName, metric, body.includes(`MetricName=\\\\\\"${metric}\\\\\\"`)]).toEqual([dashboard.Properties.DashboardName, metric, true]);
+      }
+      expect(body).toContain(`{${USAGE_METRICS.namespace},Environment,TeamId,ClusterId}`);
+    }
+  });
 });

@@ -534,12 +534,14 @@ describe('workflow function', () => {
     expect(asArray(policies[0][1].Properties.PolicyDocument.Statement)).toHaveLength(1);
   });
 
-  test('the tenant reader role of an environment may describe its TenantStacks and their EKS clusters and assume their Starburst roles, nothing else', () => {
+  test('the tenant reader role of an environment may describe its TenantStacks and their EKS clusters, assume their Starburst roles, read node metrics and ingest tokens, nothing else', () => {
     const policy = tenantReaderRolePolicy(config.environments.dev!).toJSON();
     expect(policy.Statement).toEqual([
       { Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: 'arn:aws:cloudformation:us-east-1:111111111111:stack/TenantStack-*/*' },
       { Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: 'arn:aws:eks:us-east-1:111111111111:cluster/sici-*' },
       { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::111111111111:role/sici-c-*-starburst' },
+      { Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' },
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:sici/c-*/ingest-token-*' },
     ]);
   });
 });
@@ -548,13 +550,13 @@ describe('reconciler', () => {
   test('runs every 5 minutes, one run at a time, with no retries of a failed run', () => {
     const [fnId, fn] = functionByDescription(RECONCILER_FUNCTION);
     expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
-    const [, rule] = cp.onlyOfType('AWS::Events::Rule');
+    const [, rule] = cp.ofType('AWS::Events::Rule').find(([, r]) => mentions(r.Properties.Targets, fnId))!;
     expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
     expect(rule.Properties.State).toBe('ENABLED');
     expect(rule.Properties.Targets).toHaveLength(1);
     expect(mentions(rule.Properties.Targets[0].Arn, fnId)).toBe(true);
     expect(rule.Properties.Targets[0].RetryPolicy).toMatchObject({ MaximumRetryAttempts: 0 });
-    const [, invokeConfig] = cp.onlyOfType('AWS::Lambda::EventInvokeConfig');
+    const [, invokeConfig] = cp.ofType('AWS::Lambda::EventInvokeConfig').find(([, c]) => mentions(c.Properties.FunctionName, fnId))!;
     expect(invokeConfig.Properties.MaximumRetryAttempts).toBe(0);
   });
 

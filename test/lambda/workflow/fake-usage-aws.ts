@@ -1,0 +1,169 @@
+import { Readable } from 'node:stream';
+import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
+import { policyDocument, type PolicyStatement } from '../../../lib/access/policy-document';
+import { TENANT_READER_ROLE_NAME } from '../../../lib/contract/workflow';
+import { tenantReaderRolePolicy } from '../../../lib/control-plane/workflow/provisioning-workflow';
+import type { EnvironmentConfig } from '../../../lib/config/platform-config';
+import { decide } from '../../lib/access/simulate';
+import { FakeAws } from './fake-aws';
+
+/**
+ * The AWS a usage-collecting or token-reading control plane function sees, at the SDK's HTTP
+ * boundary: STS through `FakeAws` (roles and trust decided by the IAM policy simulator), and
+ * CloudWatch `GetMetricData` (JSON 1.0) and Secrets Manager `GetSecretValue` (JSON 1.1) answered
+ * from recorded data, each request decided against the identity policy of the role whose session
+ * signed it.
+ */
+
+export const CONTROL_PLANE_ACCOUNT = '999999999999';
+
+/**
+ * What the environment's `sici-tenant-reader` role needs beside `tenantReaderRolePolicy()` for usage
+ * and ingest tokens: the statements the control plane stack is asked to add (see the report).
+ */
+export function readerUsageStatements(environment: EnvironmentConfig): PolicyStatement[] {
+  return [
+    { Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' },
+    { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: `arn:aws:secretsmanager:${environment.region}:${environment.account}:secret:sici/c-*/ingest-token-*` },
+  ];
+}
+
+/** One recorded time series: what GetMetricData gives for a metric of a cluster. */
+export interface RecordedSeries {
+  readonly Timestamps: number[];
+  readonly Values: number[];
+}
+
+/** A recorded cluster: its series by metric name. */
+export type RecordedCluster = Record<string, RecordedSeries>;
+
+export interface MetricQuery {
+  readonly Id: string;
+  readonly MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] }; Period: number; Stat: string };
+}
+
+export interface GetMetricDataCall {
+  readonly account: string;
+  readonly region: string;
+  readonly queries: MetricQuery[];
+  /** Epoch seconds, as the JSON protocol sends them. */
+  readonly startTime: number;
+  readonly endTime: number;
+  readonly nextToken?: string;
+}
+
+const readerArn = (environment: EnvironmentConfig) => `arn:aws:iam::${environment.account}:role/${TENANT_READER_ROLE_NAME}`;
+
+export class FakeUsageAws implements HttpHandler {
+  readonly sts = new FakeAws();
+  /** The recorded series of each EKS cluster name (`sici-<clusterId>`), by metric name. */
+  readonly metrics = new Map<string, RecordedCluster>();
+  /** Secrets by name (`sici/<clusterId>/ingest-token`), per account. */
+  readonly secrets = new Map<string, string>();
+  readonly metricCalls: GetMetricDataCall[] = [];
+  readonly secretCalls: string[] = [];
+  /** Datapoints in one GetMetricData page, all results together (CloudWatch's is 100,800: small here, to page). */
+  pageSize = 120;
+  private readonly sessions = new Map<string, { roleArn: string; identity: PolicyStatement[] }>();
+  private readonly identities = new Map<string, PolicyStatement[]>();
+
+  /** A function of the control plane account that may assume the readers of `environments`; returns its credentials. */
+  addFunction(principal: string, environments: EnvironmentConfig[]) {
+    return this.sts.addCaller(principal, environments.map((environment) => ({ Effect: 'Allow' as const, Action: 'sts:AssumeRole', Resource: readerArn(environment) })));
+  }
+
+  /** The environment's reader role, as the platform sets it up, with `statements` as its policy (by default: the generated one and the usage statements). */
+  addReader(environment: EnvironmentConfig, statements = [...tenantReaderRolePolicy(environment).toJSON().Statement, ...readerUsageStatements(environment)]) {
+    this.sts.addRole({
+      arn: readerArn(environment),
+      trust: policyDocument([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }]),
+      identity: statements,
+    });
+    this.identities.set(readerArn(environment), statements);
+  }
+
+  updateHttpClientConfig(): void {}
+  httpHandlerConfigs(): Record<string, never> {
+    return {};
+  }
+
+  async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
+    if (request.hostname.startsWith('sts.')) return this.assumeRole(request);
+    const accessKeyId = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ''))?.[1] ?? '';
+    const session = this.sessions.get(accessKeyId);
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const body = JSON.parse(String(request.body ?? '{}'));
+    const [, region] = /^[a-z]+\.([a-z0-9-]+)\./.exec(request.hostname) ?? [];
+    if (!session) return json(403, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
+    const account = session.roleArn.split(':')[4];
+    if (target === 'GraniteServiceVersion20100801.GetMetricData') {
+      if (!(await this.allows(session, 'cloudwatch:GetMetricData', '*', account))) return json(400, { __type: 'AccessDeniedException', message: `User: ${session.roleArn} is not authorized to perform: cloudwatch:GetMetricData` });
+      return this.getMetricData({ account, region, queries: body.MetricDataQueries, startTime: body.StartTime, endTime: body.EndTime, nextToken: body.NextToken });
+    }
+    if (target === 'secretsmanager.GetSecretValue') {
+      const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${body.SecretId}-AbCdEf`;
+      this.secretCalls.push(body.SecretId);
+      if (!(await this.allows(session, 'secretsmanager:GetSecretValue', arn, account))) return json(400, { __type: 'AccessDeniedException', message: `User: ${session.roleArn} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${body.SecretId}` }, '1.1');
+      const secret = this.secrets.get(`${account}/${body.SecretId}`);
+      if (secret === undefined) return json(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." }, '1.1');
+      return json(200, { ARN: arn, Name: body.SecretId, SecretString: secret, VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1763625600 }, '1.1');
+    }
+    throw new Error(`the fake does not answer ${request.hostname} ${target}`);
+  }
+
+  private async allows(session: { roleArn: string; identity: PolicyStatement[] }, action: string, resource: string, account: string): Promise<boolean> {
+    const principal = `arn:aws:sts::${account}:assumed-role/${session.roleArn.split('/').pop()}/session`;
+    return (await decide({ principal, action, resource, resourceAccount: account }, { identity: session.identity })) === 'Allowed';
+  }
+
+  /** STS through FakeAws; the session it issues is remembered with its role, to decide what it signs. */
+  private async assumeRole(request: HttpRequest): Promise<{ response: HttpResponse }> {
+    const { response } = await this.sts.handle(request);
+    const text = Buffer.concat(await (response.body as Readable).toArray()).toString('utf8');
+    const accessKeyId = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(text)?.[1];
+    const roleArn = new URLSearchParams(String(request.body ?? '')).get('RoleArn') ?? '';
+    if (accessKeyId) this.sessions.set(accessKeyId, { roleArn, identity: this.identities.get(roleArn) ?? [] });
+    return { response: new HttpResponse({ statusCode: response.statusCode, headers: response.headers, body: Readable.from([Buffer.from(text)]) }) };
+  }
+
+  /**
+   * Pages as CloudWatch does: the datapoints from StartTime (included) to EndTime (excluded), each
+   * result in timestamp order, `PartialData` while more of it follows, then `Complete`; the token
+   * counts the datapoints served, all results together.
+   */
+  private getMetricData(call: GetMetricDataCall): { response: HttpResponse } {
+    this.metricCalls.push(call);
+    const all = call.queries.map((query) => {
+      const name = query.MetricStat.Metric.Dimensions.find((d) => d.Name === 'ClusterName')?.Value ?? '';
+      const recorded = this.metrics.get(name)?.[query.MetricStat.Metric.MetricName] ?? { Timestamps: [], Values: [] };
+      const within = recorded.Timestamps.flatMap((timestamp, i) => (timestamp >= call.startTime && timestamp < call.endTime ? [i] : []));
+      const series = { Timestamps: within.map((i) => recorded.Timestamps[i]), Values: within.map((i) => recorded.Values[i]) };
+      return { query, series };
+    });
+    let skip = Number(call.nextToken ?? 0);
+    let budget = this.pageSize;
+    const results = [];
+    let remaining = false;
+    for (const { query, series } of all) {
+      const from = Math.min(skip, series.Timestamps.length);
+      skip -= from;
+      const take = Math.min(budget, series.Timestamps.length - from);
+      budget -= take;
+      const complete = from + take === series.Timestamps.length;
+      remaining ||= !complete;
+      results.push({ Id: query.Id, Label: query.MetricStat.Metric.MetricName, Timestamps: series.Timestamps.slice(from, from + take), Values: series.Values.slice(from, from + take), StatusCode: complete ? 'Complete' : 'PartialData' });
+    }
+    const served = Number(call.nextToken ?? 0) + (this.pageSize - budget);
+    return json(200, { MetricDataResults: results, Messages: [], ...(remaining ? { NextToken: String(served) } : {}) });
+  }
+}
+
+function json(statusCode: number, body: object, protocol: '1.0' | '1.1' = '1.0'): { response: HttpResponse } {
+  return {
+    response: new HttpResponse({
+      statusCode,
+      headers: { 'content-type': `application/x-amz-json-${protocol}`, 'x-amzn-requestid': 'fake' },
+      body: Readable.from([Buffer.from(JSON.stringify(body))]),
+    }),
+  };
+}
