@@ -5,6 +5,7 @@ import { benchLocalProvisioning } from './local-provisioning';
 import { benchRunnerStartup } from './runner-startup';
 import { profileTenantSynth } from './synth-profile';
 import { benchTenantSynth, type SynthRun } from './tenant-synth';
+import { benchUsageIngest } from './usage-ingest';
 
 /** `npm run bench`: SICI's speed and size figures, printed against their targets. */
 async function main() {
@@ -14,6 +15,21 @@ async function main() {
   for (const f of await benchApiLatency(16, 60)) {
     console.log(`  ${f.route.padEnd(15)} ${f.requests} requests, ${f.concurrency} clients: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms, max ${f.maxMs} ms, ${f.throughputPerSecond} req/s ${f.p99Ms < 50 ? '(target met)' : '(TARGET MISSED)'}`);
   }
+
+  const usage = await benchUsageIngest();
+  const { usageQuery: report, reads } = usage;
+  console.log(
+    `\nUsage through the local server: ingest of ${usage.events} QueryCompletedEvents at ${usage.concurrency} clients ${usage.eventsPerSecond} events/s ` +
+      `${usage.eventsPerSecond >= 500 ? '(target ≥ 500/s met)' : '(TARGET ≥ 500/s MISSED)'}`,
+  );
+  console.log(
+    `  90-day usage report at day granularity (${report.windows} windows), ${report.requests} requests: p50 ${report.p50Ms} ms, p99 ${report.p99Ms} ms, max ${report.maxMs} ms ` +
+      `${report.p99Ms < 100 ? '(target p99 < 100 ms met)' : '(TARGET p99 < 100 ms MISSED)'}`,
+  );
+  console.log(
+    `  DynamoDB reads of one such request (no caller cached): ${Object.entries(reads.requests).map(([command, n]) => `${n} ${command.replace(/Command$/, '')}`).join(', ')}; ` +
+      `${reads.items} items, ${reads.readCapacityUnits} read capacity units`,
+  );
 
   console.log('\nLambda bundles (minified, as synthesized):');
   for (const b of benchLambdaBundles()) {

@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { loadPlatformConfig } from '../lib/config/load-platform-config';
 import type { JobAccepted } from '../lib/contract/api';
+import { ROUTES } from '../lib/contract/routes';
+import { ALL_OPERATIONS } from '../lambda/api/all-operations';
+import type { Dependencies } from '../lambda/api/operation';
+import { createRouter } from '../lambda/api/router';
 import { clusterKey } from '../lambda/core/cluster-store';
 import { recordIngestToken } from '../lambda/core/ingest-tokens';
 import { connectTables, type Tables } from '../lambda/core/tables';
-import { DAY_MS, firstHourFrom, lastHourBefore } from '../lambda/core/usage-hours';
-import { usageWindows } from '../lambda/core/usage-store';
+import { DAY_MS } from '../lambda/core/usage-hours';
 import { LOCAL_DYNAMODB_CREDENTIALS, startLocalDynamoDB } from '../lambda/local/local-dynamodb';
 import { startLocalProcess } from '../lambda/local/local-process';
 import { SigV4Client } from '../lambda/local/sigv4-client';
@@ -21,8 +25,8 @@ export interface UsageIngestFigures {
   readonly concurrency: number;
   readonly eventsPerSecond: number;
   readonly usageQuery: { readonly requests: number; readonly windows: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number };
-  /** What one 90-day usage query reads: Query calls (pages), items and read capacity units (eventually consistent). */
-  readonly reads: { readonly queries: number; readonly items: number; readonly readCapacityUnits: number; readonly bytes: number };
+  /** What one 90-day usage request reads from DynamoDB: requests by command (a Query page is one), items, and the read capacity units DynamoDB reports. */
+  readonly reads: { readonly requests: Readonly<Record<string, number>>; readonly items: number; readonly readCapacityUnits: number };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -32,7 +36,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
  * runs it (the API alone): one ACTIVE S cluster with its ingest token, `events`
  * QueryCompletedEvents posted at `concurrency` (spread over the last 90 days, so every hour of them
  * has a window), then the 90-day usage report at day granularity, and, once the server has stopped,
- * the DynamoDB reads of that report's query, counted on its data folder.
+ * the DynamoDB reads of one such request, counted on its data folder.
  */
 export async function benchUsageIngest(events = 10_000, concurrency = 32, usageRequests = 200): Promise<UsageIngestFigures> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sici-bench-usage-'));
@@ -43,6 +47,7 @@ export async function benchUsageIngest(events = 10_000, concurrency = 32, usageR
     const now = Date.now();
     const from = new Date(now - 90 * DAY_MS).toISOString();
     const to = new Date(now).toISOString();
+    const usagePath = `/clusters/${clusterId}/usage`;
     let figures: Omit<UsageIngestFigures, 'reads'>;
     try {
       const bodies = Array.from({ length: events }, (_, n) =>
@@ -63,7 +68,7 @@ export async function benchUsageIngest(events = 10_000, concurrency = 32, usageR
       const eventsPerSecond = Math.round((events - concurrency) / ((performance.now() - started) / 1000));
 
       const team = teamClient(dataDir, plane.url);
-      const path = `/clusters/${clusterId}/usage?from=${from}&granularity=day&to=${to}`;
+      const path = `${usagePath}?from=${from}&granularity=day&to=${to}`;
       const latencies: number[] = [];
       let windows = 0;
       for (let i = 0; i < usageRequests + 10; i++) {
@@ -84,7 +89,7 @@ export async function benchUsageIngest(events = 10_000, concurrency = 32, usageR
     } finally {
       await plane.stop();
     }
-    return { ...figures, reads: await readsOfUsageQuery(dataDir, clusterId, Date.parse(from), Date.parse(to)) };
+    return { ...figures, reads: await readsOfUsageRequest(dataDir, usagePath, { from, granularity: 'day', to }) };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -127,26 +132,49 @@ async function withTables<T>(dataDir: string, work: (tables: Tables) => Promise<
   }
 }
 
-/** The DynamoDB reads of the report's windows query, counted on the stopped server's data folder. */
-async function readsOfUsageQuery(dataDir: string, clusterId: string, from: number, to: number): Promise<UsageIngestFigures['reads']> {
+/**
+ * The DynamoDB reads of one 90-day usage request, counted on the stopped server's data folder: the
+ * same request through the same router and operations in this process, on a host that has resolved
+ * no caller yet, every read command counted with the capacity DynamoDB (dynalite) reports for it.
+ */
+async function readsOfUsageRequest(dataDir: string, path: string, query: Record<string, string>): Promise<UsageIngestFigures['reads']> {
   return withTables(dataDir, async (tables) => {
-    let queries = 0;
-    let bytes = 0;
+    const byCommand = new Map<string, number>();
+    let items = 0;
     let readCapacityUnits = 0;
     tables.doc.middlewareStack.add(
-      (next) => async (args) => {
+      (next, context) => async (args) => {
+        const input = args.input as { ReturnConsumedCapacity?: string };
+        input.ReturnConsumedCapacity = 'TOTAL';
         const result = await next(args);
-        const { Items = [] } = result.output as { Items?: Record<string, unknown>[] };
-        // Approximately DynamoDB's item size (names and values); a Query is charged by its page's size, in 4 KB units, halved when eventually consistent.
-        const pageBytes = Items.reduce((sum, item) => sum + Buffer.byteLength(JSON.stringify(item)), 0);
-        queries++;
-        bytes += pageBytes;
-        readCapacityUnits += Math.ceil(pageBytes / 4096) / 2;
+        const output = result.output as { Items?: unknown[]; Item?: unknown; Responses?: Record<string, unknown[]>; ConsumedCapacity?: { CapacityUnits?: number } | { CapacityUnits?: number }[] };
+        const command = context.commandName ?? 'unknown';
+        byCommand.set(command, (byCommand.get(command) ?? 0) + 1);
+        items += output.Items?.length ?? (output.Item ? 1 : 0) + Object.values(output.Responses ?? {}).reduce((sum, found) => sum + found.length, 0);
+        for (const used of [output.ConsumedCapacity ?? []].flat()) readCapacityUnits += used.CapacityUnits ?? 0;
         return result;
       },
       { step: 'initialize', name: 'countReads' },
     );
-    const windows = await usageWindows(tables, clusterId, firstHourFrom(from), lastHourBefore(to));
-    return { queries, items: windows.length, readCapacityUnits, bytes };
+    const deps: Dependencies = {
+      tables,
+      config: loadPlatformConfig(),
+      jobStarter: { start: async () => undefined },
+      now: () => new Date(),
+      callerTtlMs: 0,
+      warn: () => undefined,
+    };
+    const identity = (JSON.parse(readFileSync(join(dataDir, 'identities.json'), 'utf8')) as Record<string, LocalIdentity>)['sici-team-a'];
+    const response = await createRouter(ROUTES, ALL_OPERATIONS, deps)({
+      method: 'GET',
+      path,
+      query: Object.fromEntries(Object.entries(query).map(([name, value]) => [name, [value]])),
+      headers: {},
+      principalArn: identity.principalArn,
+      sourceIp: '127.0.0.1',
+      requestId: 'bench-reads',
+    });
+    if (response.status !== 200) throw new Error(`usage answered ${response.status} in process: ${response.body}`);
+    return { requests: Object.fromEntries(byCommand), items, readCapacityUnits };
   });
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../lambda/local/quiet-sdk-node-warning';
 import { Command } from 'commander';
 import { loadPlatformConfig, DEFAULT_PLATFORM_CONFIG_FILE } from '../lib/config/load-platform-config';
 import { startLocalControlPlane, type LocalControlPlane } from '../lambda/local/local-control-plane';

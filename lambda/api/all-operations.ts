@@ -1,9 +1,13 @@
+import { auditOperations } from './audit-operations';
 import { clusterOperations } from './cluster-operations';
 import { datasourceOperations } from './datasource-operations';
+import { fleetViewOperations } from './fleet-view-operations';
 import { ingestOperations } from './ingest-operations';
 import { jobOperations } from './job-operations';
 import type { Operations } from './operation';
+import { suspensionOperations } from './suspension-operations';
 import { teamOperations } from './team-operations';
+import { upgradeOperations } from './upgrade-operations';
 import { usageOperations } from './usage-operations';
 
 /** Every operation of the API, for hosts that serve all routes at once (the local control plane, tests); the ingest route emits no metrics here. */
@@ -14,4 +18,8 @@ export const ALL_OPERATIONS: Operations = {
   ...teamOperations,
   ...usageOperations,
   ...ingestOperations(),
+  ...suspensionOperations,
+  ...upgradeOperations,
+  ...fleetViewOperations,
+  ...auditOperations,
 };

@@ -23,7 +23,11 @@ const startsNoJobs: JobStarter = {
  * The Lambda entry of one route group: validates the bundled platform configuration once per
  * cold start, then serves API Gateway proxy events through the shared router.
  */
-export function lambdaHandler<G extends RouteGroup>(group: G, operations: Operations<OperationIdOf<G>>, extra: Pick<Dependencies, 'ingestTokens'> = {}) {
+export function lambdaHandler<G extends RouteGroup>(
+  group: G,
+  operations: Operations<OperationIdOf<G>>,
+  extra: Pick<Dependencies, 'ingestTokens' | 'fleetWork' | 'upgrades'> = {},
+) {
   const stateMachineArn = optionalEnv('stateMachineArn');
   const route = createRouter(routesOfGroup(group), operations, {
     ...extra,

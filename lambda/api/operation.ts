@@ -3,6 +3,7 @@ import type { AnswerOf, BodyOf, OperationId, ParamsOf, QueryOf, RouteOf } from '
 import type { AuditRecord } from '../core/audit-log';
 import type { AdminCaller, ClusterCaller, TeamCaller } from '../core/callers';
 import type { IdempotencyClaim } from '../core/idempotency';
+import type { FleetWorkStarter, UpgradeStarter } from '../core/fleet-work';
 import type { IngestTokenSource } from '../core/ingest-tokens';
 import type { JobStarter } from '../core/job-starter';
 import type { Tables, TransactItem } from '../core/tables';
@@ -18,12 +19,22 @@ export interface Dependencies {
   readonly callerTtlMs?: number;
   /** Where a cluster's current ingest token lives, to accept a token rotated since its last deploy. @default none: only recorded tokens */
   readonly ingestTokens?: IngestTokenSource;
+  /** Carries out recorded fleet operations (shutdown, resume, drift check). @default none: fleet routes that need it answer 503 */
+  readonly fleetWork?: FleetWorkStarter;
+  /** Runs accepted upgrade runs. @default none: upgrade routes that need it answer 503 */
+  readonly upgrades?: UpgradeStarter;
   /** Reports a failure that did not change the answer (e.g. a job start left for the reconciler). */
   readonly warn: (message: string, detail: Record<string, unknown>) => void;
 }
 
-/** The caller of a route: a team principal on team routes, a platform admin on admin routes (the router makes sure). */
-export type CallerOf<Id extends OperationId> = RouteOf<Id>['access'] extends 'admin' ? AdminCaller : RouteOf<Id>['access'] extends 'cluster' ? ClusterCaller : TeamCaller;
+/** The caller of a route: a team principal on team routes, a platform admin on admin routes, either on teamOrAdmin routes (the router makes sure). */
+export type CallerOf<Id extends OperationId> = RouteOf<Id>['access'] extends 'admin'
+  ? AdminCaller
+  : RouteOf<Id>['access'] extends 'cluster'
+    ? ClusterCaller
+    : RouteOf<Id>['access'] extends 'teamOrAdmin'
+      ? TeamCaller | AdminCaller
+      : TeamCaller;
 
 /** One call of operation `Id`: every part of the request already parsed by its route's schemas. */
 export interface OperationContext<Id extends OperationId> {

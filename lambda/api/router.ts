@@ -206,6 +206,7 @@ function authorize(route: RouteDefinition, caller: Caller): void {
   }
   if (route.access === 'admin' && caller.kind !== 'admin') throw forbidden('This route is for platform admins.');
   if (caller.kind === 'cluster') throw forbidden('This route is for SigV4-signed principals, not clusters.');
+  if (route.access === 'teamOrAdmin') return;
   if (route.access === 'team' && caller.kind !== 'team') {
     throw forbidden('This route acts for a team; platform admins are not members of a team.');
   }

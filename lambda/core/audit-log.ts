@@ -37,7 +37,7 @@ export function auditEntity(ids: { readonly clusterId?: string; readonly datasou
 }
 
 function auditItem(record: AuditRecord) {
-  return { pk: record.entity, sk: `${record.time}#${record.requestId}`, ...record };
+  return { pk: record.entity, sk: `${record.time}#${record.requestId}`, day: record.time.slice(0, 10), ...record };
 }
 
 /** The audit record as one item of the transaction that makes the change it records. */

@@ -12,7 +12,16 @@ import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from './transitions';
  * design in lib/contract/tables.ts); the cluster's events and datasources share its partition.
  */
 
-const [TEAM_INDEX] = STATE_TABLE_KEYS.indexes;
+const [TEAM_INDEX, , FLEET_INDEX] = STATE_TABLE_KEYS.indexes;
+
+/** The fleet index's one partition: every cluster of every team (see ./fleet-selection.ts). */
+export const FLEET_PARTITION = 'FLEET';
+
+/** A cluster's keys in the fleet index: by environment, then creation. */
+export const fleetIndexKeys = (cluster: Pick<Cluster, 'clusterId' | 'environment' | 'createdAt'>) => ({
+  [FLEET_INDEX.partitionKey]: FLEET_PARTITION,
+  [FLEET_INDEX.sortKey]: `${cluster.environment}#${cluster.createdAt}#${cluster.clusterId}`,
+});
 
 /** The partition of a cluster, its events and its datasources. */
 export const clusterPartition = (clusterId: string) => `CLUSTER#${clusterId}`;
@@ -32,6 +41,7 @@ export function putClusterItem(tables: Tables, cluster: Cluster): TransactItem {
     itemType: 'cluster',
     [TEAM_INDEX.partitionKey]: teamClusters(cluster.teamId),
     [TEAM_INDEX.sortKey]: `CLUSTER#${cluster.createdAt}#${cluster.clusterId}`,
+    ...fleetIndexKeys(cluster),
     ...cluster,
   };
   return { Put: { TableName: tables.stateTable, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } };

@@ -70,7 +70,8 @@ export async function completeJobItems(
   datasource: Datasource | undefined,
   now: string,
 ): Promise<TransactItem[]> {
-  const target: ClusterStatus = job.operationType === 'DELETE' ? 'DELETED' : 'ACTIVE';
+  // A cluster suspended while its job ran (see lambda/fleet/fleet-worker.ts) is not brought back by the job.
+  const target: ClusterStatus = job.operationType === 'DELETE' ? 'DELETED' : cluster.suspension ? 'SUSPENDED' : 'ACTIVE';
   const event = (type: string, message: string) => putEventItem(tables, { clusterId: job.clusterId, time: now, type, message, jobId: job.jobId, status: target });
   if (job.operationType === 'ADD_DATASOURCE' && datasource?.status === 'FAILED') {
     const errorDetails = { step: STATE_NAMES.validateAccess, cause: datasource.statusReason ?? 'access validation failed' };

@@ -69,6 +69,12 @@ export const methodNotAllowed = (method: string, path: string, allowed: string[]
 
 export const conflict = (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail);
 
+/** A fleet route's selector named no cluster the action applies to: nothing was changed. */
+export const selectorMatchedNothing = (selector: string, wanted: string) =>
+  new ProblemError(422, 'selector-matched-nothing', 'Selector matched nothing', `The selector (${selector}) matches no ${wanted} cluster; nothing was changed.`, [
+    { field: 'body.selector', message: `matches no ${wanted} cluster` },
+  ]);
+
 export const payloadTooLarge = (limit: number) =>
   new ProblemError(413, 'payload-too-large', 'Payload too large', `The body exceeds ${limit} bytes.`);
 

@@ -32,6 +32,7 @@ export function tenantSpecOf(
       },
       queryEndpoint: { hostname: `${cluster.clusterId}.${environment.queryDomain}`, certificateArn: environment.certificateArn },
       tags: {},
+      ...(cluster.suspension ? { suspended: true } : {}),
     },
     `TenantSpec of ${cluster.clusterId}`,
   );

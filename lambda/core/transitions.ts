@@ -6,9 +6,10 @@ import type { ClusterStatus, DatasourceStatus, JobStatus, OperationType } from '
  * no code path can move a cluster, a job or a datasource along an edge that is not listed.
  */
 export const CLUSTER_TRANSITIONS: Readonly<Record<ClusterStatus, readonly ClusterStatus[]>> = {
-  PROVISIONING: ['ACTIVE', 'FAILED'],
+  // A job in flight on a cluster suspended meanwhile finishes it SUSPENDED (its endpoint was blocked at once).
+  PROVISIONING: ['ACTIVE', 'SUSPENDED', 'FAILED'],
   ACTIVE: ['UPDATING', 'SUSPENDED', 'DELETING'],
-  UPDATING: ['ACTIVE', 'FAILED'],
+  UPDATING: ['ACTIVE', 'SUSPENDED', 'FAILED'],
   SUSPENDED: ['ACTIVE', 'DELETING'],
   FAILED: ['UPDATING', 'DELETING'],
   DELETING: ['DELETED', 'FAILED'],

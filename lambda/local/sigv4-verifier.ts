@@ -45,6 +45,10 @@ export function verifySigV4(request: IncomingSignedRequest, identities: Readonly
 
   const authorization = header('authorization');
   if (authorization === undefined) return refuse('Missing Authentication Token');
+  // curl --aws-sigv4 with an empty --user (an unset shell variable) signs with no access key at all.
+  if (/^AWS4-HMAC-SHA256 Credential=\//.test(authorization.trim())) {
+    return refuse('The access key id is missing: the Credential of the Authorization header names none (sign with an access key and its secret).');
+  }
   const match = AUTHORIZATION.exec(authorization.trim());
   if (!match) return refuse('Authorization header is not an AWS4-HMAC-SHA256 signature');
   const [, accessKeyId, scopeDate, region, service, signedHeaderList, signature] = match;

@@ -99,7 +99,8 @@ export class ApiClient {
   /** Signs and sends one request; resolves with a 2xx or 3xx answer, throws `ApiError` for a 4xx or 5xx one. */
   async send(call: SignedCall): Promise<Answer> {
     const { endpoint } = this.connection;
-    const path = `${endpoint.pathname}${call.path}`;
+    // A base URL's path is `/` or a stage path such as `/prod` (never with a trailing slash otherwise).
+    const path = `${endpoint.pathname.replace(/\/+$/, '')}${call.path}`;
     const query: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const [name, value] of Object.entries(call.query ?? {})) if (value !== undefined) query[name] = String(value);
     const queryString = Object.keys(query)

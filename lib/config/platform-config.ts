@@ -69,6 +69,8 @@ export const EnvironmentConfig = z.strictObject({
   identityProvider: IdentityProviderConfig.partial().optional(),
   /** The Starburst licence in this environment, if not the platform's. */
   engineLicenseSecretArn: SecretsManagerArn.optional(),
+  /** An ACTIVE cluster with no completed query for this many hours is suspended (its team resumes it). @default off */
+  autoSuspendAfterIdleHours: z.number().int().min(1).max(24 * 90).optional(),
 });
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfig>;
 

@@ -8,6 +8,10 @@ export const ENV = {
   stateMachineArn: 'SICI_STATE_MACHINE_ARN',
   /** The TenantSpec bucket: the workflow function's spec store, and the only bucket the runner takes a spec from. */
   specBucket: 'SICI_SPEC_BUCKET',
+  /** The fleet worker (shutdown, resume, drift check), invoked asynchronously by the fleet routes and the schedules. */
+  fleetWorkerFunction: 'SICI_FLEET_WORKER_FUNCTION',
+  /** The fleet upgrade state machine, started by the upgrade routes. */
+  upgradeStateMachineArn: 'SICI_UPGRADE_STATE_MACHINE_ARN',
 } as const;
 
 /**

@@ -23,7 +23,23 @@ import {
 } from './api';
 import { INGEST_EVENT_MAX_BYTES, IngestAnswer, QueryCompletedEvent } from './query-completed-event';
 import { Chargeback, ChargebackQuery, QueryId, QueryRecord, QueryState, UsageQuery, UsageReport } from './usage';
-import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
+import {
+  AuditPage,
+  DriftCheckRequest,
+  DriftReport,
+  FleetClusterPage,
+  FleetOperation,
+  FleetOperationAccepted,
+  ListAuditQuery,
+  ListFleetClustersQuery,
+  ResumeRequest,
+  ShutdownRequest,
+  StartUpgradeRequest,
+  SuspendClusterRequest,
+  UpgradeAccepted,
+  UpgradeRun,
+} from './fleet';
+import { ClusterId, DatasourceId, FleetOperationId, JobId, TeamId, UpgradeId } from './ids';
 
 /**
  * The route table of SICI's REST API: the one list of operations that the API Gateway resources,
@@ -33,7 +49,7 @@ import { ClusterId, DatasourceId, JobId, TeamId } from './ids';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** Which Lambda function serves a route (one per API resource). */
-export type RouteGroup = 'clusters' | 'jobs' | 'teams' | 'usage' | 'ingest';
+export type RouteGroup = 'clusters' | 'jobs' | 'teams' | 'usage' | 'ingest' | 'fleet' | 'audit';
 
 export interface RouteDefinition {
   readonly operationId: string;
@@ -44,9 +60,9 @@ export interface RouteDefinition {
   /**
    * `team`: any registered principal (SigV4), scoped to its team; `admin`: platform admins only;
    * `cluster`: a tenant cluster's engine, authenticated by that cluster's ingest token (a bearer
-   * token, not SigV4).
+   * token, not SigV4); `teamOrAdmin`: the owning team's principals or platform admins.
    */
-  readonly access: 'team' | 'admin' | 'cluster';
+  readonly access: 'team' | 'admin' | 'cluster' | 'teamOrAdmin';
   readonly summary: string;
   /** Schemas of the path parameters; a value that fails them is answered 404 (it cannot exist). */
   readonly params?: z.ZodObject;
@@ -74,6 +90,11 @@ const DatasourceParams = z.strictObject({ clusterId: ClusterId, datasourceId: Da
 const JobIdParam = z.strictObject({ jobId: JobId });
 const TeamIdParam = z.strictObject({ teamId: TeamId });
 const QueryParams = z.strictObject({ clusterId: ClusterId, queryId: QueryId });
+const FleetOperationIdParam = z.strictObject({ operationId: FleetOperationId });
+const UpgradeIdParam = z.strictObject({ upgradeId: UpgradeId });
+/** Per-cluster progress of a fleet operation or an upgrade run is paged. */
+const ProgressPageQuery = PageQuery;
+const UpgradePage = page(UpgradeAccepted.omit({ links: true }), 'UpgradePage');
 
 export const ListQueriesQuery = PageQuery.extend({
   user: z.string().min(1).max(256).optional().meta({ description: 'Only queries of this user' }),
@@ -340,6 +361,178 @@ export const ROUTES = [
     mutating: true,
     success: { status: 200, description: 'The team as stored, and the UPDATE jobs its change started', schema: TeamChange },
     errors: [409],
+  },
+  {
+    operationId: 'suspendCluster',
+    method: 'POST',
+    path: '/clusters/{clusterId}/suspend',
+    group: 'fleet',
+    access: 'teamOrAdmin',
+    summary: 'Suspend a cluster: its query endpoint is blocked at once, then its nodes are scaled to zero (the owning team may stop its own cluster)',
+    params: ClusterIdParam,
+    body: SuspendClusterRequest,
+    mutating: true,
+    success: { status: 202, description: 'Suspending; follow it at links.operation', schema: FleetOperationAccepted },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'resumeCluster',
+    method: 'POST',
+    path: '/clusters/{clusterId}/resume',
+    group: 'fleet',
+    access: 'teamOrAdmin',
+    summary: 'Resume a suspended cluster: its nodes are scaled back, then its endpoint unblocked',
+    params: ClusterIdParam,
+    mutating: true,
+    success: { status: 202, description: 'Resuming; follow it at links.operation', schema: FleetOperationAccepted },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'listFleetClusters',
+    method: 'GET',
+    path: '/fleet/clusters',
+    group: 'fleet',
+    access: 'admin',
+    summary: "Every team's clusters, with their suspension, drift and version skew",
+    query: ListFleetClustersQuery,
+    mutating: false,
+    success: { status: 200, description: 'A page of the fleet', schema: FleetClusterPage },
+    errors: [],
+  },
+  {
+    operationId: 'shutdownFleet',
+    method: 'POST',
+    path: '/fleet/shutdown',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'Emergency shutdown: every selected cluster stops serving queries (endpoint blocked), then stops costing (nodes scaled to zero), and is SUSPENDED with the reason',
+    body: ShutdownRequest,
+    mutating: true,
+    success: { status: 202, description: 'The shutdown, under way; follow it at links.operation', schema: FleetOperationAccepted },
+    errors: [422],
+  },
+  {
+    operationId: 'resumeFleet',
+    method: 'POST',
+    path: '/fleet/resume',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'Resume every selected suspended cluster',
+    body: ResumeRequest,
+    mutating: true,
+    success: { status: 202, description: 'The resume, under way; follow it at links.operation', schema: FleetOperationAccepted },
+    errors: [422],
+  },
+  {
+    operationId: 'getFleetOperation',
+    method: 'GET',
+    path: '/fleet/operations/{operationId}',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'A shutdown, resume or drift check, with its per-cluster outcomes',
+    params: FleetOperationIdParam,
+    query: ProgressPageQuery,
+    mutating: false,
+    success: { status: 200, description: 'The operation and a page of its outcomes', schema: FleetOperation },
+    errors: [404],
+  },
+  {
+    operationId: 'startUpgrade',
+    method: 'POST',
+    path: '/fleet/upgrades',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'Upgrade the selected clusters in waves: canaries first, then batches of UPDATE jobs with bounded concurrency, halting past the failure bound',
+    body: StartUpgradeRequest,
+    mutating: true,
+    success: { status: 202, description: 'The upgrade run, started', schema: UpgradeAccepted },
+    errors: [409, 422],
+  },
+  {
+    operationId: 'listUpgrades',
+    method: 'GET',
+    path: '/fleet/upgrades',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'Upgrade runs, newest first',
+    query: PageQuery,
+    mutating: false,
+    success: { status: 200, description: 'A page of upgrade runs', schema: UpgradePage },
+    errors: [],
+  },
+  {
+    operationId: 'getUpgrade',
+    method: 'GET',
+    path: '/fleet/upgrades/{upgradeId}',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'An upgrade run: its progress per cluster and its failures',
+    params: UpgradeIdParam,
+    query: ProgressPageQuery,
+    mutating: false,
+    success: { status: 200, description: 'The run and a page of its clusters', schema: UpgradeRun },
+    errors: [404],
+  },
+  {
+    operationId: 'cancelUpgrade',
+    method: 'POST',
+    path: '/fleet/upgrades/{upgradeId}/cancel',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'Cancel an upgrade run: no further batch starts (jobs under way finish)',
+    params: UpgradeIdParam,
+    mutating: true,
+    success: { status: 202, description: 'Cancelling', schema: UpgradeAccepted },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'resumeUpgrade',
+    method: 'POST',
+    path: '/fleet/upgrades/{upgradeId}/resume',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'Resume a halted or cancelled upgrade run: what succeeded is not redone',
+    params: UpgradeIdParam,
+    mutating: true,
+    success: { status: 202, description: 'Resumed', schema: UpgradeAccepted },
+    errors: [404, 409],
+  },
+  {
+    operationId: 'startDriftCheck',
+    method: 'POST',
+    path: '/fleet/drift',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'Detect CloudFormation drift of the selected clusters\' tenant stacks now (it also runs on a schedule)',
+    body: DriftCheckRequest,
+    mutating: true,
+    success: { status: 202, description: 'The drift check, under way; follow it at links.operation', schema: FleetOperationAccepted },
+    errors: [422],
+  },
+  {
+    operationId: 'getFleetDrift',
+    method: 'GET',
+    path: '/fleet/drift',
+    group: 'fleet',
+    access: 'admin',
+    summary: 'The fleet\'s drift and version skew: counts, and the drifted, unknown and behind clusters',
+    query: PageQuery,
+    mutating: false,
+    success: { status: 200, description: 'The drift report', schema: DriftReport },
+    errors: [],
+  },
+  {
+    operationId: 'listAudit',
+    method: 'GET',
+    path: '/audit',
+    group: 'audit',
+    access: 'admin',
+    summary: 'The audit trail of every action, newest first, as JSON or CSV',
+    query: ListAuditQuery,
+    mutating: false,
+    csv: true,
+    success: { status: 200, description: 'A page of audit records', schema: AuditPage },
+    errors: [],
   },
 ] as const satisfies readonly RouteDefinition[];
 

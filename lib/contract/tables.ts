@@ -16,12 +16,17 @@
  *   QUERY#<clusterId>#<queryId> / QUERY      a query record (expires by TTL)   gsi1: QUERIES#<clusterId> / <endTime>#<queryId>
  *   PRICES#<version>    / PRICES             a price table as it was in force (`<version>` = a digest of its content; never changed)
  *   gsi2 on jobs in flight: PENDING or RUNNING / <startedAt>#<jobId>, for the reconciler
+ *   gsi3 on clusters, the fleet: FLEET / <environment>#<createdAt>#<clusterId>, for the admin's fleet routes
+ *   FLEETOP#<operationId> / OPERATION        a fleet operation (shutdown, resume, drift check), with the ids it matched
+ *   FLEETOP#<operationId> / CLUSTER#<clusterId>  the outcome of one of its clusters
  *
  * Each entity's keys and expressions are built by its store module in lambda/core/ (cluster-store,
  * job-store, team-store, datasource-store, event-store, idempotency, audit-log, query-store, usage-store,
  * price-tables).
  *
- * Audit table: append-only, `pk` = the entity (e.g. `cluster/<id>`), `sk` = `<time>#<requestId>`.
+ * Audit table: append-only, `pk` = the entity (e.g. `cluster/<id>`), `sk` = `<time>#<requestId>`;
+ * index byActor (`actor`), index byDay (`day` = the UTC date `YYYY-MM-DD` of `time`) for reading the
+ * trail newest first over a range of days.
  */
 export const STATE_TABLE_KEYS = {
   partitionKey: 'pk',
@@ -30,13 +35,17 @@ export const STATE_TABLE_KEYS = {
   indexes: [
     { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
     { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    { name: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
   ],
 } as const;
 
 export const AUDIT_TABLE_KEYS = {
   partitionKey: 'pk',
   sortKey: 'sk',
-  indexes: [{ name: 'byActor', partitionKey: 'actor', sortKey: 'sk' }],
+  indexes: [
+    { name: 'byActor', partitionKey: 'actor', sortKey: 'sk' },
+    { name: 'byDay', partitionKey: 'day', sortKey: 'sk' },
+  ],
 } as const;
 
 export type TableKeys = typeof STATE_TABLE_KEYS | typeof AUDIT_TABLE_KEYS;

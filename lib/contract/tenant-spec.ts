@@ -177,6 +177,11 @@ export const TenantSpec = z
     }),
     /** Extra tags for every resource; the mandatory `sici:*` tags cannot be overridden. */
     tags: Tags.default({}),
+    /**
+     * The cluster is suspended (a fleet shutdown, its team, or idle): its node groups are deployed at
+     * zero and its query endpoint answers 503, so that a deploy does not undo a suspension.
+     */
+    suspended: z.literal(true).optional(),
   })
   .superRefine((spec, ctx) => {
     const ids = new Map<string, number>();

@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { IKey } from 'aws-cdk-lib/aws-kms';
+import { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
@@ -10,7 +11,7 @@ import { Construct } from 'constructs';
 import { PlatformConfig } from '../config/platform-config';
 import { ROUTES, RouteGroup } from '../contract/routes';
 import { ENV } from '../contract/function-environment';
-import { STATE_TABLE_KEYS } from '../contract/tables';
+import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS } from '../contract/tables';
 import { ManagedPolicyRole } from './managed-policy-role';
 import { PROJECT_ROOT, acknowledgeLambdaOutsideVpc, acknowledgeLambdaWithoutDlq, createSiciFunction } from './sici-function';
 import { indexArns } from './state-tables';
@@ -47,6 +48,11 @@ export const STATE_TABLE_ACTIONS: Record<RouteGroup, readonly string[]> = {
   // Ingest: a query record and its hourly window in one transaction (Put + Update), the digest of a
   // rotated ingest token on the cluster, the price table in force (Put once per version).
   ingest: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+  // Fleet: selects clusters by index (Query), records operations and upgrade runs with their
+  // audit record (transactions), marks clusters suspended.
+  fleet: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'],
+  // Audit: reads the audit table only (see AUDIT_READING_GROUPS); nothing on the state table but the caller's registration.
+  audit: ['dynamodb:GetItem', 'dynamodb:Query'],
 };
 
 /** Groups whose routes change state: their calls are audited, so they (only) may append to the audit table. */
@@ -56,6 +62,12 @@ export const AUDITING_GROUPS: readonly RouteGroup[] = ROUTE_GROUPS.filter((group
 
 /** Groups that start provisioning jobs (answers 202 with a job): they get the workflow, when there is one. */
 const WORKFLOW_GROUPS: readonly RouteGroup[] = ['clusters'];
+
+/** Groups that start fleet work (shutdown, resume, drift checks) and upgrade runs. */
+const FLEET_GROUPS: readonly RouteGroup[] = ['fleet'];
+
+/** Groups that read the audit trail: Query on the audit table and its indexes, and no write (the writers have PutItem only). */
+export const AUDIT_READING_GROUPS: readonly RouteGroup[] = ['audit'];
 
 /** Groups that read environment accounts through their `sici-tenant-reader` role: the ingest route looks up a rotated ingest token there. */
 const TENANT_READER_GROUPS: readonly RouteGroup[] = ['ingest'];
@@ -77,6 +89,12 @@ export interface ApiFunctionsProps {
    * @default - no workflow: no function can start an execution
    */
   readonly stateMachine?: IStateMachine;
+
+  /** The fleet worker: the fleet group may invoke it (asynchronously) and gets its name. @default none */
+  readonly fleetWorker?: IFunction;
+
+  /** The fleet upgrade state machine: the fleet group may start it and gets its ARN. @default none */
+  readonly upgradeStateMachine?: IStateMachine;
 
   /**
    * Folder holding one entry `<group>.handler.ts` per route group, each exporting `handler`.
@@ -158,6 +176,19 @@ export class ApiFunctions extends Construct {
     if (AUDITING_GROUPS.includes(group)) {
       // Append-only: PutItem (with attribute_not_exists in the code) and nothing else, not even reads.
       role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:PutItem'], resources: [props.auditTable.tableArn] }));
+    }
+    if (AUDIT_READING_GROUPS.includes(group)) {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: [props.auditTable.tableArn, ...indexArns(props.auditTable, AUDIT_TABLE_KEYS)] }),
+      );
+    }
+    if (props.fleetWorker && FLEET_GROUPS.includes(group)) {
+      props.fleetWorker.grantInvoke(role);
+      fn.addEnvironment(ENV.fleetWorkerFunction, props.fleetWorker.functionName);
+    }
+    if (props.upgradeStateMachine && FLEET_GROUPS.includes(group)) {
+      props.upgradeStateMachine.grantStartExecution(role);
+      fn.addEnvironment(ENV.upgradeStateMachineArn, props.upgradeStateMachine.stateMachineArn);
     }
     const writes = STATE_TABLE_ACTIONS[group].some((action) => !['dynamodb:GetItem', 'dynamodb:Query'].includes(action));
     props.encryptionKey.grant(

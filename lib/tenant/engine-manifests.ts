@@ -10,6 +10,11 @@ export type KubernetesManifest = Record<string, unknown>;
 
 /** Name of the Ingress that the AWS Load Balancer Controller turns into the internal ALB. */
 export const QUERY_INGRESS_NAME = 'sici-query';
+/** The action of a suspended cluster's ingress: every request is answered 503 by the ALB itself. */
+const SUSPENDED_ACTION = 'sici-suspended';
+/** The body of that answer; also what the fleet worker's direct block answers (lambda/fleet/aws-cluster-control.ts). */
+export const SUSPENDED_RESPONSE_BODY = 'This SICI cluster is suspended.';
+
 /** TLS 1.3 and 1.2 only, forward secrecy only. */
 const QUERY_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06';
 
@@ -75,6 +80,14 @@ export function queryIngressManifest(props: QueryIngressProps): KubernetesManife
         'alb.ingress.kubernetes.io/load-balancer-attributes':
           'routing.http.drop_invalid_header_fields.enabled=true,idle_timeout.timeout_seconds=300',
         'alb.ingress.kubernetes.io/tags': tags,
+        ...(props.spec.suspended
+          ? {
+              [`alb.ingress.kubernetes.io/actions.${SUSPENDED_ACTION}`]: JSON.stringify({
+                type: 'fixed-response',
+                fixedResponseConfig: { contentType: 'text/plain', statusCode: '503', messageBody: SUSPENDED_RESPONSE_BODY },
+              }),
+            }
+          : {}),
       },
     },
     spec: {
@@ -87,7 +100,9 @@ export function queryIngressManifest(props: QueryIngressProps): KubernetesManife
               {
                 path: '/',
                 pathType: 'Prefix',
-                backend: { service: { name: props.serviceName, port: { number: COORDINATOR_HTTP_PORT } } },
+                backend: props.spec.suspended
+                  ? { service: { name: SUSPENDED_ACTION, port: { name: 'use-annotation' } } }
+                  : { service: { name: props.serviceName, port: { number: COORDINATOR_HTTP_PORT } } },
               },
             ],
           },

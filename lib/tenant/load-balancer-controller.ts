@@ -17,6 +17,8 @@ export interface LoadBalancerControllerProps {
    * @default AlbControllerVersion.V3_2_2
    */
   readonly version?: eks.AlbControllerVersion;
+  /** The cluster is suspended (no nodes): Helm does not wait for the controller's pods. @default false */
+  readonly suspended?: boolean;
   /**
    * Image repository of the controller.
    * @default - the regional copy in Amazon's EKS ECR account, reachable through the ECR endpoints
@@ -79,7 +81,7 @@ export class LoadBalancerController extends Construct {
       version: version.helmChartVersion,
       release: 'aws-load-balancer-controller',
       namespace: NAMESPACE,
-      wait: true,
+      wait: !props.suspended,
       timeout: Duration.minutes(15),
       values: {
         clusterName: props.clusterName,

@@ -71,8 +71,9 @@ export class StarburstRelease extends Construct {
       namespace: this.release.namespace,
       createNamespace: false,
       values: this.release.values,
-      wait: true,
-      atomic: true,
+      // A suspended cluster has no nodes to run the pods on: the release is applied without waiting.
+      wait: !spec.suspended,
+      atomic: !spec.suspended,
       timeout: props.timeout ?? Duration.minutes(15),
     });
     this.chart.node.addDependency(namespace, secretProviderClass, ...props.dependsOn);

@@ -39,6 +39,12 @@ export interface TenantClusterProps {
    * @default 100
    */
   readonly nodeVolumeSizeGiB?: number;
+  /**
+   * The cluster is suspended: its node groups are deployed at zero (EKS keeps a maximum of at least
+   * one) and nothing waits for pods to run on them.
+   * @default false
+   */
+  readonly suspended?: boolean;
 }
 
 const ALL_CONTROL_PLANE_LOGS = [
@@ -175,8 +181,8 @@ export class TenantCluster extends Construct {
       this.cluster.addNodegroupCapacity(id, {
         instanceTypes: [new ec2.InstanceType(instanceType)],
         amiType: amiTypeFor(instanceType),
-        minSize: count,
-        desiredSize: count,
+        minSize: props.suspended ? 0 : count,
+        desiredSize: props.suspended ? 0 : count,
         maxSize: count,
         capacityType: eks.CapacityType.ON_DEMAND,
         nodeRole: this.nodeRole,
@@ -229,6 +235,7 @@ export class TenantCluster extends Construct {
     this.loadBalancerController = new LoadBalancerController(this, 'LoadBalancerController', {
       cluster: this.cluster,
       clusterName: props.clusterName,
+      suspended: props.suspended,
     });
     this.loadBalancerController.node.addDependency(...nodes, this.addons.coredns);
     this.workloadReady = [...nodes, ...afterNodes, this.loadBalancerController];

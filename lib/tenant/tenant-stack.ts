@@ -80,6 +80,7 @@ export class TenantStack extends Stack {
       secretsKey,
       logging,
       engineChartRepository: spec.engine.chart.repository,
+      suspended: spec.suspended,
     });
     const cluster = this.tenantCluster.cluster;
 

@@ -163,6 +163,28 @@ describe('bad requests change nothing', () => {
     expect((await api.items('audit')).length).toBe(auditBefore + 1);
   });
 
+  it('refuses a body without its required fields, each named as required with what it takes', async () => {
+    const clusterId = await activeCluster();
+    const answer = await api.call(ALICE, 'POST', `/clusters/${clusterId}/datasources`, { body: {} });
+    expect(answer.status).toBe(400);
+    expect(Problem.parse(answer.json).errors).toEqual([
+      { field: 'body.type', message: 'required, one of "s3-hive" or "s3-iceberg"' },
+      { field: 'body.externalAccountId', message: 'required, a 12-digit AWS account id' },
+      { field: 'body.bucketArn', message: 'required, an S3 bucket ARN such as arn:aws:s3:::my-bucket' },
+      { field: 'body.prefixes', message: 'required, an array such as ["sales/"]' },
+      { field: 'body.region', message: 'required, an AWS region such as us-east-1' },
+    ]);
+  });
+
+  it('refuses a bucket name given as bucketArn with exactly one error, which says how to write it', async () => {
+    const clusterId = await activeCluster();
+    const answer = await api.call(ALICE, 'POST', `/clusters/${clusterId}/datasources`, { body: request({ bucketArn: 'lake-data' }) });
+    expect(answer.status).toBe(400);
+    expect(Problem.parse(answer.json).errors).toEqual([
+      { field: 'body.bucketArn', message: 'an S3 bucket ARN such as arn:aws:s3:::my-bucket (got a bucket name: use arn:aws:s3:::lake-data)' },
+    ]);
+  });
+
   it('refuses a connector type the platform does not approve with 400 naming body.type', async () => {
     const clusterId = await activeCluster();
     const approved = api.deps.config.approvedConnectors;
@@ -253,6 +275,27 @@ describe('GET /clusters/{id}/datasources/{dsId}/setup', () => {
     expect(setup.accessRules.catalogs).toEqual([{ group: 'lake-readers', catalog: ds.catalog, allow: 'read-only' }]);
     expect(setup.accessRules.tables).toEqual([{ group: 'lake-readers', catalog: ds.catalog, privileges: ['SELECT'] }]);
     expect(setup.accessRules.schemas).toEqual([]);
+  });
+});
+
+describe('a prefix without its trailing slash', () => {
+  it('is stored, granted and handed to the owner in its folder form, the same in every document', async () => {
+    const clusterId = await activeCluster();
+    const ds = await addActive(clusterId, request({ prefixes: ['sales', 'returns/2026'] }));
+    const folders = ['sales/', 'returns/2026/'];
+    expect(ds.prefixes).toEqual(folders);
+    const stored = (await api.items('state')).find((item) => item.datasourceId === ds.datasourceId && item.prefixes !== undefined);
+    expect(stored?.prefixes).toEqual(folders);
+    expect((await api.call(ALICE, 'GET', `/clusters/${clusterId}/datasources/${ds.datasourceId}`)).json.prefixes).toEqual(folders);
+
+    const setup = DatasourceSetup.parse((await api.call(ALICE, 'GET', `/clusters/${clusterId}/datasources/${ds.datasourceId}/setup`)).json);
+    const documents = JSON.stringify([setup.permissionsPolicy, setup.bucketPolicy, setup.commands]);
+    for (const folder of folders) {
+      expect(documents).toContain(`arn:aws:s3:::lake-data/${folder}*`);
+      expect(documents).toContain(`"${folder}*"`);
+    }
+    // No document grants the unslashed prefix, which would reach sales-archive/ or the object "sales".
+    expect(documents).not.toMatch(/lake-data\/sales\*|lake-data\/returns\/2026\*|"sales\*"|"returns\/2026\*"/);
   });
 });
 

@@ -251,6 +251,25 @@ describe("requests Node's HTTP parser refuses still get problem+json", () => {
   });
 });
 
+describe('an unsigned or keyless request', () => {
+  it('signed by curl --aws-sigv4 with an empty access key (an unset shell variable) says that the key is missing', async () => {
+    const { secretAccessKey } = edge.identityOf(MEMBER);
+    for (const user of [':', `:${secretAccessKey}`]) {
+      const { stdout } = await run('curl', ['-s', '-w', '\n%{http_code}', '--aws-sigv4', 'aws:amz:us-east-1:execute-api', '--user', user, `${edge.url}/clusters`]);
+      const [body, status] = stdout.split('\n');
+      expect([user, status]).toEqual([user, '403']);
+      const problem = Problem.parse(JSON.parse(body));
+      expect(problem.detail).toMatch(/^The access key id is missing/);
+      expect(problem.detail).not.toContain('AWS4-HMAC-SHA256 signature');
+    }
+  });
+
+  it('with a key that is not one of the server\'s is told the token is invalid, not that the key is missing', async () => {
+    const { stdout } = await run('curl', ['-s', '--aws-sigv4', 'aws:amz:us-east-1:execute-api', '--user', 'AKIALOCALUNKNOWN0000:secret', `${edge.url}/clusters`]);
+    expect(Problem.parse(JSON.parse(stdout)).detail).toBe('The security token included in the request is invalid.');
+  });
+});
+
 describe('the signature binds the body', () => {
   const create = (tier: string) => ({ method: 'POST', target: '/clusters', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ environment: 'dev', tier }) });
   const clusterCount = async () => (await api.items('state')).filter((item) => item.sk === 'CLUSTER').length;

@@ -18,8 +18,8 @@ import { FakeAws } from './fake-aws';
 export const CONTROL_PLANE_ACCOUNT = '999999999999';
 
 /**
- * What the environment's `sici-tenant-reader` role needs beside `tenantReaderRolePolicy()` for usage
- * and ingest tokens: the statements the control plane stack is asked to add (see the report).
+ * What the environment's `sici-tenant-reader` role needs for usage and ingest tokens, beside reading
+ * stacks and clusters: the statements `tenantReaderRolePolicy()` must hold (a test checks it does).
  */
 export function readerUsageStatements(environment: EnvironmentConfig): PolicyStatement[] {
   return [
@@ -50,6 +50,8 @@ export interface GetMetricDataCall {
   readonly startTime: number;
   readonly endTime: number;
   readonly nextToken?: string;
+  /** Whether the reader's policy allowed it (the simulator's decision). */
+  readonly allowed: boolean;
 }
 
 const readerArn = (environment: EnvironmentConfig) => `arn:aws:iam::${environment.account}:role/${TENANT_READER_ROLE_NAME}`;
@@ -72,8 +74,8 @@ export class FakeUsageAws implements HttpHandler {
     return this.sts.addCaller(principal, environments.map((environment) => ({ Effect: 'Allow' as const, Action: 'sts:AssumeRole', Resource: readerArn(environment) })));
   }
 
-  /** The environment's reader role, as the platform sets it up, with `statements` as its policy (by default: the generated one and the usage statements). */
-  addReader(environment: EnvironmentConfig, statements = [...tenantReaderRolePolicy(environment).toJSON().Statement, ...readerUsageStatements(environment)]) {
+  /** The environment's reader role, as the platform sets it up, with `statements` as its policy (by default: the generated one). */
+  addReader(environment: EnvironmentConfig, statements: PolicyStatement[] = tenantReaderRolePolicy(environment).toJSON().Statement) {
     this.sts.addRole({
       arn: readerArn(environment),
       trust: policyDocument([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }]),
@@ -92,13 +94,16 @@ export class FakeUsageAws implements HttpHandler {
     const accessKeyId = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ''))?.[1] ?? '';
     const session = this.sessions.get(accessKeyId);
     const target = String(request.headers['x-amz-target'] ?? '');
-    const body = JSON.parse(String(request.body ?? '{}'));
+    const body = JSON.parse(bodyText(request) || '{}');
     const [, region] = /^[a-z]+\.([a-z0-9-]+)\./.exec(request.hostname) ?? [];
     if (!session) return json(403, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
     const account = session.roleArn.split(':')[4];
     if (target === 'GraniteServiceVersion20100801.GetMetricData') {
-      if (!(await this.allows(session, 'cloudwatch:GetMetricData', '*', account))) return json(400, { __type: 'AccessDeniedException', message: `User: ${session.roleArn} is not authorized to perform: cloudwatch:GetMetricData` });
-      return this.getMetricData({ account, region, queries: body.MetricDataQueries, startTime: body.StartTime, endTime: body.EndTime, nextToken: body.NextToken });
+      const allowed = await this.allows(session, 'cloudwatch:GetMetricData', '*', account);
+      const call = { account, region, queries: body.MetricDataQueries, startTime: body.StartTime, endTime: body.EndTime, nextToken: body.NextToken, allowed };
+      this.metricCalls.push(call);
+      if (!allowed) return json(400, { __type: 'AccessDeniedException', message: `User: ${session.roleArn} is not authorized to perform: cloudwatch:GetMetricData` });
+      return this.getMetricData(call);
     }
     if (target === 'secretsmanager.GetSecretValue') {
       const arn = `arn:aws:secretsmanager:${region}:${account}:secret:${body.SecretId}-AbCdEf`;
@@ -121,7 +126,7 @@ export class FakeUsageAws implements HttpHandler {
     const { response } = await this.sts.handle(request);
     const text = Buffer.concat(await (response.body as Readable).toArray()).toString('utf8');
     const accessKeyId = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(text)?.[1];
-    const roleArn = new URLSearchParams(String(request.body ?? '')).get('RoleArn') ?? '';
+    const roleArn = new URLSearchParams(bodyText(request)).get('RoleArn') ?? '';
     if (accessKeyId) this.sessions.set(accessKeyId, { roleArn, identity: this.identities.get(roleArn) ?? [] });
     return { response: new HttpResponse({ statusCode: response.statusCode, headers: response.headers, body: Readable.from([Buffer.from(text)]) }) };
   }
@@ -132,7 +137,6 @@ export class FakeUsageAws implements HttpHandler {
    * counts the datapoints served, all results together.
    */
   private getMetricData(call: GetMetricDataCall): { response: HttpResponse } {
-    this.metricCalls.push(call);
     const all = call.queries.map((query) => {
       const name = query.MetricStat.Metric.Dimensions.find((d) => d.Name === 'ClusterName')?.Value ?? '';
       const recorded = this.metrics.get(name)?.[query.MetricStat.Metric.MetricName] ?? { Timestamps: [], Values: [] };
@@ -156,6 +160,13 @@ export class FakeUsageAws implements HttpHandler {
     const served = Number(call.nextToken ?? 0) + (this.pageSize - budget);
     return json(200, { MetricDataResults: results, Messages: [], ...(remaining ? { NextToken: String(served) } : {}) });
   }
+}
+
+/** The request body as text: the JSON protocols send bytes (read through their buffer, not their string conversion), the Query protocol a string. */
+function bodyText(request: HttpRequest): string {
+  const body: unknown = request.body;
+  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  return typeof body === 'string' ? body : '';
 }
 
 function json(statusCode: number, body: object, protocol: '1.0' | '1.1' = '1.0'): { response: HttpResponse } {

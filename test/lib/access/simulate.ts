@@ -93,8 +93,10 @@ export async function decide(request: Request, policies: Policies): Promise<Deci
       : simulation;
     const result = await runSimulation(checkable, {});
     if (result.resultType === 'error') throw new Error(`simulation error: ${JSON.stringify(result.errors)}`);
-    if (result.resultType !== 'single') throw new Error(`unexpected ${result.resultType} simulation for ${request.resource}`);
-    const ignored = result.result.ignoredContextKeys ?? [];
+    // A request on `*` (cloudwatch:GetMetricData of classic metrics) is a 'wildcard' simulation: one result for a statement on `*`, none if nothing allows it.
+    const onEverything = result.resultType === 'wildcard' && request.resource === '*' && result.results.length <= 1;
+    if (result.resultType !== 'single' && !onEverything) throw new Error(`unexpected ${result.resultType} simulation for ${request.resource}`);
+    const ignored = (result.resultType === 'single' ? result.result : result.results[0])?.ignoredContextKeys ?? [];
     if (ignored.length > 0) throw new Error(`context keys ignored for ${request.action}: ${ignored.join(', ')}`);
     const unvalidated = runUnsafeSimulation(unvalidatedForm(checkable), {});
     if (unvalidated !== result.overallResult) throw new Error(`validated (${result.overallResult}) and unvalidated (${unvalidated}) simulations disagree`);

@@ -1,150 +1,93 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { runCli } from '../../../lib/cli/program';
-import type { CliIo } from '../../../lib/cli/context';
-import { verifySigV4, type LocalIdentity } from '../../../lambda/local/sigv4-verifier';
+import { join, resolve } from 'node:path';
+import { loadPlatformConfig } from '../../../lib/config/load-platform-config';
+import { startLocalControlPlane, type LocalControlPlane } from '../../../lambda/local/local-control-plane';
 
 /**
- * The command line run in-process (its real program, parser and API client) against a stand-in for
- * SICI's API: an HTTP server on 127.0.0.1 that records each request, checks its SigV4 signature
- * with the local control plane's verifier, and answers what the test says.
+ * The `sici` command line as a user runs it: `node bin/sici.js …` in its own process, against a
+ * local control plane (one per test file) on a free port with its own data folder. The command
+ * finds the plane's credentials file through SICI_DATA_DIR, as after `npm start`; nothing else of
+ * the test's environment (AWS_PROFILE, ~/.aws) reaches it.
  */
 
-export const TEST_IDENTITY: LocalIdentity = {
-  accessKeyId: 'AKIATESTCLI000000001',
-  secretAccessKey: 'test-secret-of-the-cli-harness',
-  principalArn: 'arn:aws:iam::000000000000:role/sici-team-a',
-};
-export const TEST_PROFILE = 'tester';
-
-export interface RecordedRequest {
-  readonly method: string;
-  /** The path as sent (percent-encoded). */
-  readonly path: string;
-  /** Decoded query parameters. */
-  readonly query: Record<string, string>;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-  /** The body parsed (undefined when there is none). */
-  readonly json: unknown;
-  /** Whether the SigV4 signature verified (as the local control plane verifies it). */
-  readonly signature: { ok: boolean; message?: string };
-}
-
-export interface FakeAnswer {
-  readonly status?: number;
-  /** Sent as JSON (problem+json for 4xx/5xx unless `contentType` says otherwise). */
-  readonly body?: unknown;
-  /** Sent as it is, with `contentType`. */
-  readonly text?: string;
-  readonly contentType?: string;
-}
-
-export type FakeHandler = (request: RecordedRequest) => FakeAnswer | Promise<FakeAnswer>;
-
-export interface FakeApi {
-  readonly url: string;
-  readonly requests: RecordedRequest[];
-  handler: FakeHandler;
-  close(): Promise<void>;
-}
-
-export async function startFakeApi(handler: FakeHandler = () => ({ status: 200, body: {} })): Promise<FakeApi> {
-  const requests: RecordedRequest[] = [];
-  const identities = new Map([[TEST_IDENTITY.accessKeyId, TEST_IDENTITY]]);
-  const api: { handler: FakeHandler } = { handler };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      void (async () => {
-        const body = Buffer.concat(chunks);
-        const [path, search = ''] = (req.url ?? '/').split('?');
-        const params = new URLSearchParams(search);
-        const queryMap = new Map<string, string[]>();
-        for (const [name, value] of params) queryMap.set(name, [...(queryMap.get(name) ?? []), value]);
-        const headerMap = new Map(Object.entries(req.headersDistinct).map(([name, values]) => [name, values ?? []]));
-        const verification = verifySigV4({ method: req.method ?? 'GET', path, query: queryMap, headers: headerMap, body }, identities);
-        const text = body.toString('utf8');
-        const recorded: RecordedRequest = {
-          method: req.method ?? 'GET',
-          path,
-          query: Object.fromEntries(params),
-          headers: req.headers,
-          body: text,
-          json: text ? JSON.parse(text) : undefined,
-          signature: verification.ok ? { ok: true } : { ok: false, message: verification.message },
-        };
-        requests.push(recorded);
-        const answer = await api.handler(recorded);
-        const status = answer.status ?? 200;
-        if (answer.text !== undefined) {
-          res.writeHead(status, { 'content-type': answer.contentType ?? 'text/plain' }).end(answer.text);
-        } else {
-          const contentType = answer.contentType ?? (status >= 400 ? 'application/problem+json' : 'application/json');
-          res.writeHead(status, { 'content-type': contentType }).end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-        }
-      })();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    requests,
-    get handler() {
-      return api.handler;
-    },
-    set handler(next: FakeHandler) {
-      api.handler = next;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+export const PROJECT_ROOT = resolve(__dirname, '../../..');
+const SICI = join(PROJECT_ROOT, 'bin', 'sici.js');
 
 export interface RunResult {
-  readonly code: number;
+  readonly code: number | null;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-export interface RunOptions {
-  /** Environment of the run (besides the harness's credentials file). */
-  readonly env?: Record<string, string | undefined>;
-  readonly stdin?: string;
-  /** stderr is a terminal of this width. */
-  readonly tty?: number;
-  readonly now?: () => number;
-  readonly cwd?: string;
-  readonly projectRoot?: string;
+export interface TestPlane {
+  readonly plane: LocalControlPlane;
+  readonly url: string;
+  readonly dataDir: string;
+  /** A folder for the test's own files (removed with the plane). */
+  readonly scratch: string;
+  /** Runs `sici <args>` against this plane; `env` adds to (or, with undefined, removes from) the command's environment. */
+  sici(args: readonly string[], env?: Record<string, string | undefined>): Promise<RunResult>;
+  /** `sici <args> --output json`, expecting exit 0; the document printed. */
+  json<T = Json>(args: readonly string[], env?: Record<string, string | undefined>): Promise<T>;
+  /** The ingest token the local deployer keeps for the cluster's engine. */
+  ingestToken(clusterId: string): string;
+  stop(): Promise<void>;
 }
 
-/** A folder with a shared-credentials file holding the harness's profile; removed by `cleanup`. */
-export function credentialsFolder(): { dir: string; file: string; cleanup(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'sici-cli-'));
-  const file = join(dir, 'credentials');
-  writeFileSync(file, `[${TEST_PROFILE}]\naws_access_key_id = ${TEST_IDENTITY.accessKeyId}\naws_secret_access_key = ${TEST_IDENTITY.secretAccessKey}\n`);
-  return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- API documents, read field by field
+export type Json = Record<string, any>;
+
+/** Runs `node bin/sici.js <args>` with exactly `env` (plus PATH), in `cwd`. */
+export function runSici(args: readonly string[], env: Record<string, string | undefined>, cwd: string): Promise<RunResult> {
+  const environment: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) environment[name] = value;
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [SICI, ...args], { cwd, env: environment, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolveRun({ code, stdout, stderr }));
+  });
 }
 
-/** Runs `sici <args>` in-process; polls of --wait do not wait. */
-export async function runSici(args: readonly string[], credentialsFile: string, options: RunOptions = {}): Promise<RunResult> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text), isTTY: options.tty !== undefined, columns: options.tty },
-    env: { AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_CONFIG_FILE: `${credentialsFile}.no-config`, ...options.env },
-    cwd: options.cwd ?? process.cwd(),
-    projectRoot: options.projectRoot ?? process.cwd(),
-    stdin: options.stdin !== undefined ? Readable.from([Buffer.from(options.stdin)]) : undefined,
-    now: options.now,
-    sleep: () => new Promise((resolve) => setImmediate(resolve)),
+export interface PlaneOptions {
+  /** Changes to config/platform.json for this plane (written to a file of its own). */
+  readonly config?: (config: Json) => void;
+}
+
+export async function startTestPlane(options: PlaneOptions = {}): Promise<TestPlane> {
+  const scratch = mkdtempSync(join(tmpdir(), 'sici-cli-'));
+  const dataDir = join(scratch, 'data');
+  let configFile = join(PROJECT_ROOT, 'config', 'platform.json');
+  if (options.config) {
+    const document = JSON.parse(readFileSync(configFile, 'utf8')) as Json;
+    options.config(document);
+    configFile = join(scratch, 'platform.json');
+    writeFileSync(configFile, JSON.stringify(document, null, 2));
+  }
+  const plane = await startLocalControlPlane({ config: loadPlatformConfig(configFile), configFile, dataDir, port: 0 });
+  const home = join(scratch, 'home');
+  const baseEnv = { HOME: home, SICI_ENDPOINT: plane.url, SICI_DATA_DIR: dataDir };
+  const sici = (args: readonly string[], env: Record<string, string | undefined> = {}) => runSici(args, { ...baseEnv, ...env }, scratch);
+  return {
+    plane,
+    url: plane.url,
+    dataDir,
+    scratch,
+    sici,
+    json: async <T = Json>(args: readonly string[], env?: Record<string, string | undefined>) => {
+      const run = await sici([...args, '--output', 'json'], env);
+      if (run.code !== 0) throw new Error(`sici ${args.join(' ')} exited ${run.code}:\n${run.stderr}`);
+      return JSON.parse(run.stdout) as T;
+    },
+    ingestToken: (clusterId) => readFileSync(join(dataDir, 'deployments', clusterId, 'ingest-token'), 'utf8'),
+    stop: async () => {
+      await plane.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    },
   };
-  const code = await runCli(args, io, '9.9.9');
-  return { code, stdout, stderr };
 }

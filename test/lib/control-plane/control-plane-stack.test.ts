@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { ROUTES } from '../../../lib/contract/routes';
 import { ENV } from '../../../lib/contract/function-environment';
 import { AUDIT_TABLE_KEYS, STATE_TABLE_KEYS } from '../../../lib/contract/tables';
-import { AUDITING_GROUPS, ROUTE_GROUPS, STATE_TABLE_ACTIONS } from '../../../lib/control-plane/api-functions';
+import { AUDIT_READING_GROUPS, AUDITING_GROUPS, ROUTE_GROUPS, STATE_TABLE_ACTIONS } from '../../../lib/control-plane/api-functions';
 import { COLLECTOR_STATE_TABLE_ACTIONS } from '../../../lib/control-plane/usage-collection';
 import { USAGE_METRICS } from '../../../lib/contract/usage';
 import { expectCleanSynth } from '../../support/compliance-report';
@@ -195,17 +195,21 @@ describe('tables', () => {
     expect(audit.TimeToLiveSpecification).toBeUndefined();
   });
 
-  test('the audit table is append-only: every statement on it is dynamodb:PutItem and nothing else', () => {
+  test('the audit table is append-only: every statement on it is dynamodb:PutItem, but the audit reader\'s Query', () => {
+    const auditReaders = AUDIT_READING_GROUPS.map((group) => statementsOfFunction(group));
     const onAudit = cp.allStatements().filter(({ statement }) => mentions(statement.Resource, auditTableId()));
     expect(onAudit.length).toBeGreaterThan(0);
     for (const { statement } of onAudit) {
       expect(statement.Effect).toBe('Allow');
-      expect(asArray(statement.Action)).toEqual(['dynamodb:PutItem']);
+      const reads = auditReaders.some((statements) => statements.some((s) => JSON.stringify(s) === JSON.stringify(statement)));
+      expect(asArray(statement.Action)).toEqual([reads ? 'dynamodb:Query' : 'dynamodb:PutItem']);
     }
-    // Exactly the groups with mutating routes write audit records.
+    // Exactly the groups with mutating routes write audit records; the readers write none.
     for (const group of ROUTE_GROUPS) {
-      const writes = statementsOfFunction(group).some((s) => mentions(s.Resource, auditTableId()));
+      const writes = statementsOfFunction(group).some((s) => mentions(s.Resource, auditTableId()) && asArray(s.Action).includes('dynamodb:PutItem'));
       expect([group, writes]).toEqual([group, AUDITING_GROUPS.includes(group)]);
+      const reads = statementsOfFunction(group).some((s) => mentions(s.Resource, auditTableId()) && asArray(s.Action).includes('dynamodb:Query'));
+      expect([group, reads]).toEqual([group, AUDIT_READING_GROUPS.includes(group)]);
     }
   });
 
