@@ -153,7 +153,7 @@ export function createRouter(routes: readonly Route[], operations: Partial<Opera
         throw error;
       });
       if (!route.auditsOnlyRefusals) await record('SUCCEEDED', result.status);
-      return route.csv && result.csv !== undefined && acceptsCsv(request) ? csvResponse(result.csv, request) : jsonResponse(result, request);
+      return route.csv && result.csv !== undefined && acceptsCsv(request) ? csvResponse(result.csv, request, result.headers) : jsonResponse(result, request);
     } catch (error) {
       if (error instanceof Replay) {
         await record('REPLAYED', error.answer.status, { idempotencyKey: request.headers['idempotency-key'] });
@@ -196,8 +196,8 @@ function acceptsCsv(request: ApiRequest): boolean {
   return csv >= 0 && (json < 0 || csv < json);
 }
 
-function csvResponse(text: string, request: ApiRequest): ApiResponse {
-  return { status: 200, headers: { 'content-type': 'text/csv; charset=utf-8', 'x-request-id': request.requestId }, body: text };
+function csvResponse(text: string, request: ApiRequest, headers: Record<string, string> = {}): ApiResponse {
+  return { status: 200, headers: { ...headers, 'content-type': 'text/csv; charset=utf-8', 'x-request-id': request.requestId }, body: text };
 }
 
 function authorize(route: RouteDefinition, caller: Caller): void {

@@ -29,10 +29,17 @@ export const clusterKey = (clusterId: string) => ({ pk: clusterPartition(cluster
 const teamClusters = (teamId: string) => `TEAM#${teamId}`;
 
 /** The whole cluster item: the API's fields plus what the workflow keeps on it (engine pins, spec location). */
-export type ClusterRecord = Cluster & { enginePins?: EngineConfig; specUri?: string; specVersion?: string; ingestTokenDigests?: string[] };
+export type ClusterRecord = Cluster & {
+  enginePins?: EngineConfig;
+  specUri?: string;
+  specVersion?: string;
+  ingestTokenDigests?: string[];
+  /** The version of SICI's source (package.json) of the cluster's last successful deploy. */
+  sourceVersion?: string;
+};
 
-/** What a job may change on its cluster when it starts (the new tier of an UPDATE). */
-export type ClusterChanges = Partial<Pick<Cluster, 'tier'>>;
+/** What a job may change on its cluster when it starts (the new tier of an UPDATE; the engine pins an upgrade moves it to). */
+export type ClusterChanges = Partial<Pick<ClusterRecord, 'tier' | 'enginePins'>>;
 
 /** A new cluster, as one item of the transaction that creates it with its CREATE job. */
 export function putClusterItem(tables: Tables, cluster: Cluster): TransactItem {
@@ -185,7 +192,7 @@ export async function recordTenantSpec(tables: Tables, clusterId: string, locati
 }
 
 /** What the deployed stack reports; a field it no longer reports is removed rather than kept stale. */
-export type DeployedFields = Pick<Cluster, 'endpoint'> & Partial<Pick<Cluster, 'vpcId' | 'eksClusterArn' | 'iamRoleArn'>>;
+export type DeployedFields = Pick<Cluster, 'endpoint'> & Partial<Pick<ClusterRecord, 'vpcId' | 'eksClusterArn' | 'iamRoleArn' | 'sourceVersion'>>;
 
 export async function recordDeployment(tables: Tables, clusterId: string, fields: DeployedFields): Promise<void> {
   const known = Object.entries(fields).filter(([, value]) => value !== undefined);

@@ -9,7 +9,7 @@ import type {
   FleetSelector,
 } from '../../lib/contract/fleet';
 import type { ClusterRecord } from './cluster-store';
-import { queryPage, updateIf, withoutKeys, type Item, type PageRequest, type Tables, type TransactItem } from './tables';
+import { queryAll, queryPage, updateIf, withoutKeys, type Item, type PageRequest, type Tables, type TransactItem } from './tables';
 
 /**
  * Fleet operations (shutdown, resume, drift check) in the state table: `FLEETOP#<id>` / `OPERATION`
@@ -184,4 +184,15 @@ async function finishIfDone(tables: Tables, operationId: string, time: string): 
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: { ':status': status, ':now': time, ':running': 'RUNNING', ':zero': 0 },
   });
+}
+
+/** The clusters of an operation whose part is over (a final outcome): a restarted worker leaves them alone. */
+export async function finishedClusters(tables: Tables, operationId: string): Promise<Set<string>> {
+  const items = await queryAll(tables, {
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': partition(operationId), ':prefix': 'CLUSTER#' },
+    ConsistentRead: true,
+  });
+  const final = (status: ClusterOutcomeStatus) => DONE.has(status) || status === 'FAILED';
+  return new Set(items.filter((item) => final(item.status as ClusterOutcomeStatus)).map((item) => item.clusterId as string));
 }

@@ -69,6 +69,9 @@ export const methodNotAllowed = (method: string, path: string, allowed: string[]
 
 export const conflict = (detail: string) => new ProblemError(409, 'conflict', 'Conflict', detail);
 
+/** A dependency the route needs is not configured or not reachable; nothing was changed. */
+export const unavailable = (detail: string) => new ProblemError(503, 'unavailable', 'Service unavailable', detail);
+
 /** A fleet route's selector named no cluster the action applies to: nothing was changed. */
 export const selectorMatchedNothing = (selector: string, wanted: string) =>
   new ProblemError(422, 'selector-matched-nothing', 'Selector matched nothing', `The selector (${selector}) matches no ${wanted} cluster; nothing was changed.`, [

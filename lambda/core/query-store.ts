@@ -1,4 +1,4 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ListQueriesQuery } from '../../lib/contract/routes';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import type { QueryRecord } from '../../lib/contract/usage';
@@ -106,4 +106,20 @@ export function listQueryRecords(tables: Tables, clusterId: string, query: ListQ
     query,
     (item) => withoutKeys<QueryRecord>(item),
   );
+}
+
+/** When the cluster's newest recorded query ended (one item of the history index), or undefined if it has none. */
+export async function lastQueryEndTime(tables: Tables, clusterId: string): Promise<string | undefined> {
+  const { Items } = await tables.doc.send(
+    new QueryCommand({
+      TableName: tables.stateTable,
+      IndexName: HISTORY_INDEX.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': HISTORY_INDEX.partitionKey },
+      ExpressionAttributeValues: { ':pk': historyPartition(clusterId) },
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
+  );
+  return Items?.[0]?.endTime as string | undefined;
 }

@@ -23,8 +23,18 @@ export interface SessionCredentials {
  * into an environment account), assumed from the function's own and assumed again before they expire.
  */
 export function tenantReaderCredentials(environment: { account: string; region: string }, sessionName: string, options: AwsClientOptions = {}): () => Promise<SessionCredentials> {
+  return environmentRoleCredentials(environment, TENANT_READER_ROLE_NAME, sessionName, options);
+}
+
+/** Credentials of role `roleName` of an environment account, assumed and renewed as the reader's are (the fleet worker's `sici-tenant-operator`). */
+export function environmentRoleCredentials(
+  environment: { account: string; region: string },
+  roleName: string,
+  sessionName: string,
+  options: AwsClientOptions = {},
+): () => Promise<SessionCredentials> {
   const sts = new STSClient({ region: environment.region, requestHandler: options.requestHandler, credentials: options.credentials });
-  const roleArn = `arn:${awsPartition(environment.region)}:iam::${environment.account}:role/${TENANT_READER_ROLE_NAME}`;
+  const roleArn = `arn:${awsPartition(environment.region)}:iam::${environment.account}:role/${roleName}`;
   let current: SessionCredentials | undefined;
   return async () => {
     // Renewed five minutes before they expire.

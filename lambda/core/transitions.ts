@@ -1,4 +1,5 @@
 import type { ClusterStatus, DatasourceStatus, JobStatus, OperationType } from '../../lib/contract/api';
+import type { ClusterUpgradeStatus, UpgradeStatus } from '../../lib/contract/fleet';
 
 /**
  * The one table of lifecycle transitions of clusters, jobs and datasources. Every status change
@@ -33,6 +34,25 @@ export const DATASOURCE_TRANSITIONS: Readonly<Record<DatasourceStatus, readonly 
   DELETED: [],
 };
 
+/** An upgrade run: it halts past its failure bound, a cancel ends it between waves, a resume runs it again. */
+export const UPGRADE_TRANSITIONS: Readonly<Record<UpgradeStatus, readonly UpgradeStatus[]>> = {
+  RUNNING: ['SUCCEEDED', 'HALTED', 'CANCELLING'],
+  CANCELLING: ['CANCELLED', 'SUCCEEDED', 'HALTED'],
+  HALTED: ['RUNNING'],
+  CANCELLED: ['RUNNING'],
+  SUCCEEDED: [],
+};
+
+/** One cluster of an upgrade run: BUSY is retried (BUSY → BUSY counts an attempt); a resume retries FAILED ones. */
+export const CLUSTER_UPGRADE_TRANSITIONS: Readonly<Record<ClusterUpgradeStatus, readonly ClusterUpgradeStatus[]>> = {
+  PENDING: ['RUNNING', 'BUSY', 'SKIPPED', 'FAILED'],
+  BUSY: ['RUNNING', 'BUSY', 'SKIPPED', 'FAILED'],
+  RUNNING: ['SUCCEEDED', 'FAILED'],
+  FAILED: ['PENDING'],
+  SUCCEEDED: [],
+  SKIPPED: [],
+};
+
 /** The status a cluster takes when a job of each operation starts on it. */
 export const STATUS_WHILE_RUNNING: Readonly<Record<OperationType, ClusterStatus>> = {
   CREATE: 'PROVISIONING',
@@ -50,3 +70,5 @@ function sourcesOf<S extends string>(transitions: Readonly<Record<S, readonly S[
 export const clusterStatusesLeadingTo = (target: ClusterStatus) => sourcesOf(CLUSTER_TRANSITIONS, target);
 export const datasourceStatusesLeadingTo = (target: DatasourceStatus) => sourcesOf(DATASOURCE_TRANSITIONS, target);
 export const jobStatusesLeadingTo = (target: JobStatus) => sourcesOf(JOB_TRANSITIONS, target);
+export const upgradeStatusesLeadingTo = (target: UpgradeStatus) => sourcesOf(UPGRADE_TRANSITIONS, target);
+export const clusterUpgradeStatusesLeadingTo = (target: ClusterUpgradeStatus) => sourcesOf(CLUSTER_UPGRADE_TRANSITIONS, target);

@@ -20,11 +20,19 @@ import { LocalAccessProbe } from './local-access-probe';
 import { LocalDeployer } from './local-deployer';
 import { LocalNodeMetrics } from './local-node-metrics';
 import { createLocalServer } from './local-server';
+import { LocalUpgrades } from './local-upgrades';
 import { LocalWorkflow } from './local-workflow';
+import { synthesizedUpgradeDefinition } from './upgrade-definition';
+import { LocalClusterControl } from './local-cluster-control';
+import { LocalDriftDetector } from './local-drift-detector';
+import { LocalFleetWork } from './local-fleet-work';
+import { autoSuspendIdleClusters } from '../fleet/auto-suspend';
 import { synthesizedWorkflowDefinition } from './workflow-definition';
 
 /** How often the local control plane collects node usage (the scheduled collector's job in AWS). */
 const NODE_USAGE_COLLECTION_MS = 60_000;
+/** How often the local control plane looks for idle clusters to suspend (the auto-suspend schedule's job in AWS). */
+const AUTO_SUSPEND_CHECK_MS = 5 * 60_000;
 
 export interface LocalControlPlaneOptions {
   readonly config: PlatformConfig;
@@ -51,6 +59,10 @@ export interface LocalControlPlane {
   readonly tables: Tables;
   readonly dynamodb: LocalDynamoDB;
   readonly workflow?: LocalWorkflow;
+  /** Runs fleet operations (shutdown, resume) in this process, on `clusterControl`. */
+  readonly fleetWork: LocalFleetWork;
+  /** The blocked endpoints and node counts of the local clusters (under `<dataDir>/cluster-control`). */
+  readonly clusterControl: LocalClusterControl;
   /**
    * Stops promptly: no new request or job; the running executions are abandoned where they are
    * (they resume at the next start) and their synths ended; requests in flight are answered; then
@@ -88,7 +100,15 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
   const workflow = options.holdJobs
     ? undefined
     : new LocalWorkflow({ definition: await synthesizedWorkflowDefinition(options.config), deps: workflowDeps, deployer, log });
+  const clusterControl = new LocalClusterControl(join(dataDir, 'cluster-control'), now);
+  const drift = new LocalDriftDetector((clusterId) => deployer.deployedTemplate(clusterId));
+  const fleetWork = new LocalFleetWork({ tables, config: options.config, control: clusterControl, drift, now, pollIntervalMs: 500 }, log);
   const heldJobs: JobStarter = { start: async (job) => log(`job ${job.jobId} held (PENDING): jobs are not run while --hold-jobs is on`) };
+  const upgrades = new LocalUpgrades({
+    definition: synthesizedUpgradeDefinition(),
+    deps: { tables, config: options.config, jobStarter: workflow ?? heldJobs, now, warn: (message, detail) => log(`warning: ${message} ${JSON.stringify(detail)}`) },
+    log,
+  });
 
   const deps: Dependencies = {
     tables,
@@ -97,6 +117,8 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     now,
     callerTtlMs: CALLER_TTL_MS,
     ingestTokens: deployer,
+    fleetWork,
+    upgrades,
     warn: (message, detail) => log(`warning: ${message} ${JSON.stringify(detail)}`),
   };
   const route = createRouter(ROUTES, ALL_OPERATIONS, deps);
@@ -118,6 +140,10 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     collect();
     collector = setInterval(collect, NODE_USAGE_COLLECTION_MS).unref();
   }
+  const autoSuspend = setInterval(
+    () => void autoSuspendIdleClusters({ tables, config: options.config, fleetWork, now }).catch((error) => log(`auto-suspend: ${error}`)),
+    AUTO_SUSPEND_CHECK_MS,
+  ).unref();
 
   // Requests in flight are answered before the tables close.
   const requests = new Set<Promise<unknown>>();
@@ -142,12 +168,16 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     tables,
     dynamodb,
     workflow,
+    fleetWork,
+    clusterControl,
     stop() {
       return (stopped ??= (async () => {
         clearInterval(reconciler);
         clearInterval(collector);
+        clearInterval(autoSuspend);
         const closed = new Promise<void>((done) => server.close(() => done()));
         server.closeIdleConnections();
+        upgrades.stop();
         await workflow?.stop();
         await Promise.allSettled([...requests, collecting]);
         server.closeAllConnections();

@@ -150,7 +150,7 @@ export async function serveDynalite(options: LocalDynamoDBOptions): Promise<Dyna
 
 async function ensureTable(client: DynamoDBClient, tableName: string, keys: TableKeys): Promise<void> {
   const { TableNames = [] } = await client.send(new ListTablesCommand({}));
-  if (TableNames.includes(tableName)) return;
+  if (TableNames.includes(tableName)) return requireIndexes(client, tableName, keys);
   const attributes = new Set<string>([keys.partitionKey, keys.sortKey]);
   for (const index of keys.indexes) {
     attributes.add(index.partitionKey);
@@ -179,6 +179,24 @@ async function ensureTable(client: DynamoDBClient, tableName: string, keys: Tabl
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (Table?.TableStatus === 'ACTIVE') return;
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * A data folder made before an index of the key design existed (e.g. the fleet index gsi3) cannot be
+ * brought up to date in place: dynalite's UpdateTable does not create global secondary indexes, and
+ * copying the items into a new table would need a Scan, which nothing under lambda/ does. Starting
+ * anyway would fail the routes that read the index; the start stops instead and says what to do.
+ */
+async function requireIndexes(client: DynamoDBClient, tableName: string, keys: TableKeys): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const missing = keys.indexes.map((index) => index.name).filter((name) => !present.has(name));
+  if (missing.length) {
+    throw new Error(
+      `The local table ${tableName} was made by an older SICI: it lacks the index(es) ${missing.join(', ')}, which dynalite cannot add to an ` +
+        'existing table. Start with a new data folder (--data or SICI_DATA_DIR), or move the old one (.sici/local) away.',
+    );
   }
 }
 

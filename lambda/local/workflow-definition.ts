@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import type { PlatformConfig } from '../../lib/config/platform-config';
 import { CONTROL_PLANE_STACK_NAME } from '../../lib/contract/tenant-spec';
 // CDK code imported by runtime code: the local host runs the state machine it would deploy, so it synthesizes it.
@@ -44,7 +44,9 @@ async function synthesize(config: PlatformConfig): Promise<object> {
     const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new ControlPlaneStack(app, CONTROL_PLANE_STACK_NAME, { config });
     const template: object = app.synth().getStackByName(stack.stackName).template as object;
-    return workflowDefinitionFromTemplate(template);
+    // The stack also holds the fleet upgrade state machine: read the provisioning workflow's.
+    const machine = stack.workflow!.workflow.stateMachine.node.defaultChild as CfnElement;
+    return workflowDefinitionFromTemplate(template, stack.getLogicalId(machine));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

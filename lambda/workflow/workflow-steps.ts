@@ -3,6 +3,7 @@ import type { ProvisioningJob } from '../../lib/contract/api';
 import { DocumentError } from '../../lib/contract/documents';
 import { mandatoryTags, starburstRoleArn } from '../../lib/contract/tenant-spec';
 import { StepInvocation, type ExecutionState, type JobContext, type SpecLocation, type WorkflowStep } from '../../lib/contract/workflow';
+import { SOURCE_VERSION } from '../core/source-version';
 import { allocateVpcCidr, getClusterRecord, recordDeployment, recordTenantSpec, type ClusterRecord } from '../core/cluster-store';
 import { DEPLOYED_DATASOURCE_STATUSES, datasourcesOfCluster, getDatasource, toTenantDatasource } from '../core/datasource-store';
 import { clusterRefusal, datasourceRefusal } from '../core/entitlements';
@@ -130,7 +131,7 @@ async function registerEndpoint(deps: WorkflowDependencies, state: ExecutionStat
   const { job, cluster } = await requireJobAndCluster(deps, state);
   const outputs = await deps.outputs.read(cluster);
   const deployed = { endpoint: outputs.queryEndpoint, vpcId: outputs.vpcId, eksClusterArn: outputs.eksClusterArn, iamRoleArn: outputs.starburstRoleArn };
-  await recordDeployment(deps.tables, cluster.clusterId, deployed);
+  await recordDeployment(deps.tables, cluster.clusterId, { ...deployed, sourceVersion: SOURCE_VERSION });
   if (deps.ingestTokens) {
     const token = await deps.ingestTokens.currentToken(cluster);
     if (!token) throw new TransientError(`Cluster ${cluster.clusterId} has no ingest token yet`);

@@ -199,7 +199,8 @@ async function credentialProvider(connection: Connection): Promise<() => Promise
 
 /** Why a request could not be signed, with what to do about it. */
 function signingError(connection: Connection, error: unknown): ConnectionError {
-  const reason = firstLine(error instanceof Error ? error.message : String(error));
+  // The SDK's words for "no keys in the environment" say nothing to someone who just forgot --profile.
+  const reason = !connection.profile && connection.local ? 'no profile chosen' : firstLine(error instanceof Error ? error.message : String(error));
   const credentialsFile = connection.credentialsFile ?? join(homedir(), '.aws', 'credentials');
   const configFile = connection.configFile ?? join(homedir(), '.aws', 'config');
   const known = [...profilesIn(credentialsFile, false), ...profilesIn(configFile, true)];

@@ -3,11 +3,12 @@ import type { Command } from 'commander';
 import type { Cluster } from '../contract/api';
 import { withExamples } from './arguments';
 import { contextOf, type CliIo, type CommandContext } from './context';
+import { renderOperation, waitForCluster } from './fleet-operations';
 import { acceptedJob } from './jobs';
 import { formatTime, renderFields, renderTable } from './output';
 import { listPages, withPageOptions, type PageOptions } from './pages';
 
-/** `sici clusters create | list | get | resize | delete`. */
+/** `sici clusters create | list | get | resize | suspend | resume | delete`. */
 
 export function renderCluster(cluster: Cluster): string {
   return renderFields([
@@ -19,6 +20,7 @@ export function renderCluster(cluster: Cluster): string {
     ['status', cluster.status],
     ['endpoint', cluster.endpoint],
     ['job in flight', cluster.activeJobId],
+    ['suspended', cluster.suspension ? `${formatTime(cluster.suspension.suspendedAt)} by ${cluster.suspension.suspendedBy}: ${cluster.suspension.reason}` : undefined],
     ['vpc cidr', cluster.vpcCidr],
     ['vpc', cluster.vpcId],
     ['eks cluster', cluster.eksClusterArn],
@@ -77,7 +79,7 @@ export function registerClusters(program: Command, io: CliIo): void {
     withPageOptions(
       clusters
         .command('list')
-        .description("List your team's clusters, newest first (DELETED ones are not listed)")
+        .description("List your team's clusters, newest first (DELETED ones too, for the record; --status ACTIVE for the live ones)")
         .option('--status <status>', 'only clusters in this status (PROVISIONING, ACTIVE, UPDATING, FAILED, DELETING, ...)')
         .option('--environment <name>', 'only clusters of this environment'),
       'clusters',
@@ -113,6 +115,37 @@ export function registerClusters(program: Command, io: CliIo): void {
         await acceptedJob(ctx, accepted, options.wait, () => showCluster(ctx, clusterId));
       }),
     'sici clusters resize c-0123456789abcdef --tier M --wait',
+  );
+
+  withExamples(
+    clusters
+      .command('suspend')
+      .description('Suspend a cluster: its query endpoint is blocked at once, then its nodes are scaled to zero (SUSPENDED, costing nothing)')
+      .argument('<clusterId>', 'the cluster (ACTIVE)')
+      .requiredOption('--reason <text>', 'why (kept on the cluster, in its events and in the audit trail)')
+      .option('--wait', 'follow it until the cluster is SUSPENDED (exit 3 if it fails)')
+      .action(async (clusterId: string, options: { reason: string; wait?: boolean }, command: Command) => {
+        const ctx = contextOf(io, command);
+        const accepted = (await ctx.call('suspendCluster', { params: { clusterId }, body: { reason: options.reason } })).document;
+        if (options.wait) await waitForCluster(ctx, clusterId, 'SUSPENDED');
+        else ctx.print(accepted, renderOperation);
+      }),
+    'sici clusters suspend c-0123456789abcdef --reason "Not needed over the holidays" --wait',
+  );
+
+  withExamples(
+    clusters
+      .command('resume')
+      .description('Resume a SUSPENDED cluster: its nodes are scaled back, then its endpoint unblocked')
+      .argument('<clusterId>', 'the cluster (SUSPENDED)')
+      .option('--wait', 'follow it until the cluster is ACTIVE again (exit 3 if it fails)')
+      .action(async (clusterId: string, options: { wait?: boolean }, command: Command) => {
+        const ctx = contextOf(io, command);
+        const accepted = (await ctx.call('resumeCluster', { params: { clusterId } })).document;
+        if (options.wait) await waitForCluster(ctx, clusterId, 'ACTIVE');
+        else ctx.print(accepted, renderOperation);
+      }),
+    'sici clusters resume c-0123456789abcdef --wait',
   );
 
   withExamples(

@@ -22,7 +22,7 @@ export const EXIT_CODES_HELP = [
   '  0  success',
   '  1  the API refused the request or failed (4xx/5xx; the problem is printed), or an unexpected error',
   '  2  usage error: an unknown command or option, a missing or malformed argument',
-  '  3  the job followed with --wait failed (its failed step and cause are printed)',
+  '  3  the job (or fleet operation) followed with --wait failed (its failed step and cause are printed)',
   '  4  the API could not be reached, or the request could not be signed (no credentials, unknown profile)',
 ].join('\n');
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { registerAudit } from './audit';
 import { registerChargeback } from './chargeback';
 import { registerClusters } from './clusters';
 import { DEFAULT_ENDPOINT } from './connection';
@@ -6,6 +7,7 @@ import type { CliIo } from './context';
 import { registerDatasources } from './datasources';
 import { CliError, EXIT, EXIT_CODES_HELP } from './errors';
 import { registerEvents } from './events';
+import { registerFleet } from './fleet';
 import { registerJobs } from './jobs';
 import { OUTPUT_FORMATS, renderJson } from './output';
 import { ApiError, clean } from './problem';
@@ -27,9 +29,9 @@ export const COMMAND_GROUPS: readonly ((program: Command, io: CliIo) => void)[] 
   registerUsage,
   registerQueries,
   registerTeams,
+  registerFleet,
+  registerAudit,
   registerChargeback,
-  // Next, with their routes (issue 14): fleet (clusters, upgrade, shutdown, resume, drift), audit,
-  // and clusters suspend | resume in registerClusters.
 ];
 
 const ENVIRONMENT_HELP = [

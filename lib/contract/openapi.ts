@@ -1,7 +1,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import * as z from 'zod';
 import { Problem } from './api';
-import { ROUTES } from './routes';
+import { ROUTES, type RouteDefinition, type RouteGroup } from './routes';
 
 /** The OpenAPI 3.1 document of SICI's API, generated from the route table and its zod schemas. */
 
@@ -16,6 +16,17 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   415: 'Body is not application/json',
   422: 'Idempotency-Key reused with a different request',
   500: 'The request could not be completed; it is safe to retry (quote the requestId to the platform team)',
+};
+
+/** One tag per route group (the Lambda that serves it), in the order of the route table. */
+const TAG_DESCRIPTIONS: Readonly<Record<RouteGroup, string>> = {
+  clusters: "A team's clusters: create, list, resize and delete them, follow their events, and add, list and remove their S3 datasources with the setup the data owner applies",
+  usage: "A cluster's usage and estimated cost, its query history, and the platform's monthly chargeback per team",
+  ingest: "The route a tenant cluster's engine reports completed queries to, authenticated by the cluster's ingest token instead of SigV4",
+  jobs: 'The provisioning jobs that every create, update, delete and datasource change runs as: their status, steps and errors',
+  teams: 'The team registry (platform admins): principals, entitlements and the identity provider groups with their query roles',
+  fleet: "The platform team's operations over many clusters: suspension and resumption, emergency shutdown, upgrades in waves, drift detection",
+  audit: 'The append-only audit trail of every mutating call, allowed or refused (platform admins)',
 };
 
 export function openApiDocument(version: string) {
@@ -39,6 +50,7 @@ export function openApiDocument(version: string) {
       method: route.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete',
       path: route.path,
       summary: route.summary,
+      description: (route as RouteDefinition).description,
       tags: [route.group],
       security: [cluster ? { clusterIngestToken: [] } : { sigv4: [] }],
       request: {
@@ -62,12 +74,27 @@ export function openApiDocument(version: string) {
       },
     });
   }
+  const groups = [...new Set(ROUTES.map((route) => route.group))];
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'SICI API',
       version,
       description: 'Starburst Infrastructure & Control Interface: governed, dedicated Starburst clusters for application teams.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
+    servers: [
+      {
+        url: 'https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}',
+        description: 'The deployed control plane (the SiciControlPlane stack output ApiUrl); SigV4 with service execute-api in its region',
+        variables: {
+          restApiId: { default: 'abcdef1234', description: 'The REST API id' },
+          region: { default: 'us-east-1', description: 'The control plane region' },
+          stage: { default: 'v1', description: 'The stage' },
+        },
+      },
+      { url: 'http://127.0.0.1:8787', description: 'The local control plane (npm start); SigV4 with service execute-api, region us-east-1' },
+    ],
+    tags: groups.map((group) => ({ name: group, description: TAG_DESCRIPTIONS[group] })),
   });
 }

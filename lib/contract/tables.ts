@@ -19,10 +19,14 @@
  *   gsi3 on clusters, the fleet: FLEET / <environment>#<createdAt>#<clusterId>, for the admin's fleet routes
  *   FLEETOP#<operationId> / OPERATION        a fleet operation (shutdown, resume, drift check), with the ids it matched
  *   FLEETOP#<operationId> / CLUSTER#<clusterId>  the outcome of one of its clusters
+ *   UPGRADE#<upgradeId> / RUN                an upgrade run, its counters   gsi1: UPGRADES / <createdAt>#<upgradeId> (newest first)
+ *   UPGRADE#<upgradeId> / PLAN               the clusters it selected, in order (read once, by its plan step)
+ *   UPGRADE#<upgradeId> / CLUSTER#<clusterId> one cluster's progress: wave, status, job, attempts, error
+ *   UPGRADE#<upgradeId> / WAVE#<attempt>#<n> the cluster ids of one wave of one attempt (canary, batches, retries of busy clusters)
  *
  * Each entity's keys and expressions are built by its store module in lambda/core/ (cluster-store,
  * job-store, team-store, datasource-store, event-store, idempotency, audit-log, query-store, usage-store,
- * price-tables).
+ * price-tables, fleet-operation-store, upgrade-store).
  *
  * Audit table: append-only, `pk` = the entity (e.g. `cluster/<id>`), `sk` = `<time>#<requestId>`;
  * index byActor (`actor`), index byDay (`day` = the UTC date `YYYY-MM-DD` of `time`) for reading the

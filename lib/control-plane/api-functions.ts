@@ -183,7 +183,7 @@ export class ApiFunctions extends Construct {
       );
     }
     if (props.fleetWorker && FLEET_GROUPS.includes(group)) {
-      props.fleetWorker.grantInvoke(role);
+      role.addToPrincipalPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.fleetWorker.functionArn] }));
       fn.addEnvironment(ENV.fleetWorkerFunction, props.fleetWorker.functionName);
     }
     if (props.upgradeStateMachine && FLEET_GROUPS.includes(group)) {

@@ -6,6 +6,7 @@ import { ApiFunctions } from './api-functions';
 import { ApiGatewayLoggingRole } from './api-gateway-logging-role';
 import { ApiWebAcl } from './api-web-acl';
 import { ControlPlaneKey } from './control-plane-key';
+import { FleetOperations } from './fleet-operations';
 import { ControlPlaneRestApi } from './rest-api';
 import { StateTables } from './state-tables';
 import { TableBackup } from './table-backup';
@@ -38,7 +39,8 @@ export interface ControlPlaneStackProps extends StackProps {
  * SICI's control plane: the REST API (API Gateway, AWS_IAM, WAF) in front of one Lambda per route
  * group, over the state and audit tables (DynamoDB, KMS, PITR, AWS Backup), and the provisioning
  * workflow (Step Functions, the CodeBuild deploy runner, the TenantSpec bucket, the reconciler)
- * that the clusters function starts, and the usage collector with a usage dashboard per environment.
+ * that the clusters function starts, the usage collector with a usage dashboard per environment,
+ * and the fleet operations (worker, auto-suspend, drift schedule, upgrade state machine).
  */
 export class ControlPlaneStack extends Stack {
   public readonly key: ControlPlaneKey;
@@ -51,6 +53,8 @@ export class ControlPlaneStack extends Stack {
   public readonly workflow?: ProvisioningWorkflow;
   /** The node-usage collector and the usage dashboards. */
   public readonly usage: UsageCollection;
+  /** The fleet worker, auto-suspend, scheduled drift checks and the upgrade state machine. */
+  public readonly fleet: FleetOperations;
 
   constructor(scope: Construct, id: string, props: ControlPlaneStackProps) {
     super(scope, id, {
@@ -76,12 +80,23 @@ export class ControlPlaneStack extends Stack {
       });
     }
 
+    const provisioningStateMachine = props.stateMachine ?? this.workflow?.workflow.stateMachine;
+    this.fleet = new FleetOperations(this, 'Fleet', {
+      config: props.config,
+      stateTable: this.tables.stateTable,
+      auditTable: this.tables.auditTable,
+      encryptionKey,
+      provisioningStateMachine,
+    });
+
     this.functions = new ApiFunctions(this, 'ApiFunctions', {
       config: props.config,
       stateTable: this.tables.stateTable,
       auditTable: this.tables.auditTable,
       encryptionKey,
-      stateMachine: props.stateMachine ?? this.workflow?.workflow.stateMachine,
+      stateMachine: provisioningStateMachine,
+      fleetWorker: this.fleet.worker.fn,
+      upgradeStateMachine: this.fleet.upgrades.stateMachine,
     });
 
     this.usage = new UsageCollection(this, 'Usage', { config: props.config, stateTable: this.tables.stateTable, encryptionKey });

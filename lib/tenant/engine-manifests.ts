@@ -1,3 +1,4 @@
+import { QUERY_INGRESS_NAME, SUSPENDED_RESPONSE_BODY } from '../contract/tenant-runtime-names';
 import type { TenantSpec } from '../contract/tenant-spec';
 import { COORDINATOR_HTTP_PORT, ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from './engine-names';
 
@@ -9,11 +10,9 @@ import { COORDINATOR_HTTP_PORT, ENGINE_NAMESPACE, ENGINE_SERVICE_ACCOUNT } from 
 export type KubernetesManifest = Record<string, unknown>;
 
 /** Name of the Ingress that the AWS Load Balancer Controller turns into the internal ALB. */
-export const QUERY_INGRESS_NAME = 'sici-query';
+export { QUERY_INGRESS_NAME };
 /** The action of a suspended cluster's ingress: every request is answered 503 by the ALB itself. */
 const SUSPENDED_ACTION = 'sici-suspended';
-/** The body of that answer; also what the fleet worker's direct block answers (lambda/fleet/aws-cluster-control.ts). */
-export const SUSPENDED_RESPONSE_BODY = 'This SICI cluster is suspended.';
 
 /** TLS 1.3 and 1.2 only, forward secrecy only. */
 const QUERY_TLS_POLICY = 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06';

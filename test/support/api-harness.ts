@@ -6,6 +6,7 @@ import { ALL_OPERATIONS } from '../../lambda/api/all-operations';
 import { createRouter } from '../../lambda/api/router';
 import type { Dependencies } from '../../lambda/api/operation';
 import type { ApiResponse } from '../../lambda/api/http';
+import type { FleetWorkStarter } from '../../lambda/core/fleet-work';
 import type { JobStarter } from '../../lambda/core/job-starter';
 import { connectTables, type Tables } from '../../lambda/core/tables';
 import { LOCAL_DYNAMODB_CREDENTIALS, startLocalDynamoDB, type LocalDynamoDB } from '../../lambda/local/local-dynamodb';
@@ -44,7 +45,13 @@ export class ApiHarness {
   ) {}
 
   /** `jobStarter` replaces the recording starter, e.g. with the local workflow built from the harness's tables. */
-  static async start(options: { jobStarter?: (tables: Tables, config: Dependencies['config']) => JobStarter } = {}): Promise<ApiHarness> {
+  static async start(
+    options: {
+      jobStarter?: (tables: Tables, config: Dependencies['config']) => JobStarter;
+      /** Carries out fleet operations (e.g. the local fleet worker on the harness's tables). @default none: those routes answer 503 */
+      fleetWork?: (tables: Tables, config: Dependencies['config']) => FleetWorkStarter;
+    } = {},
+  ): Promise<ApiHarness> {
     const dynamodb = await startLocalDynamoDB();
     const tables = connectTables(dynamodb.tables.state, dynamodb.tables.audit, {
       endpoint: dynamodb.endpoint,
@@ -64,6 +71,7 @@ export class ApiHarness {
         },
       },
       now: () => new Date(),
+      fleetWork: options.fleetWork?.(tables, config),
       warn: () => undefined,
     };
     const harness = new ApiHarness(dynamodb, tables, createRouter(ROUTES, ALL_OPERATIONS, deps), deps);

@@ -43,7 +43,7 @@ interface Resource {
 }
 
 /**
- * Finds the template's one `AWS::StepFunctions::StateMachine`, renders its `DefinitionString`
+ * Finds the template's `AWS::StepFunctions::StateMachine` (its only one, or the one of `machineLogicalId`), renders its `DefinitionString`
  * (a string or an `Fn::Join` of strings and references) with every reference replaced by its
  * placeholder, and returns the parsed ASL.
  *
@@ -53,11 +53,17 @@ interface Resource {
  * to `bucketName`. Anything else (an unknown resource type, a second function, another intrinsic)
  * is an error naming it, rather than a silently wrong definition.
  */
-export function workflowDefinitionFromTemplate(template: object): object {
+export function workflowDefinitionFromTemplate(template: object, machineLogicalId?: string): object {
   const resources = (template as { Resources?: Record<string, Resource> }).Resources ?? {};
-  const machines = Object.entries(resources).filter(([, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine');
+  const machines = Object.entries(resources).filter(
+    ([id, resource]) => resource.Type === 'AWS::StepFunctions::StateMachine' && (machineLogicalId === undefined || id === machineLogicalId),
+  );
   if (machines.length !== 1) {
-    throw new Error(`Expected one AWS::StepFunctions::StateMachine in the template, found ${machines.length}`);
+    throw new Error(
+      machineLogicalId === undefined
+        ? `Expected one AWS::StepFunctions::StateMachine in the template, found ${machines.length}: name the one to read`
+        : `The template has no AWS::StepFunctions::StateMachine ${machineLogicalId}`,
+    );
   }
   const [machineId, machine] = machines[0];
   const definition = machine.Properties?.DefinitionString;

@@ -9,6 +9,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeFindings } from '../../compliance/compliance';
 import { EnvironmentConfig, PlatformConfig } from '../../config/platform-config';
+import { driftDetectionStatements } from '../../access/drift-detection-permissions';
 import { ingestTokenSecretName, starburstRoleName } from '../../contract/tenant-spec';
 import { TENANT_READER_ROLE_NAME } from '../../contract/workflow';
 import { ENV } from '../../contract/function-environment';
@@ -234,6 +235,8 @@ export function tenantReaderRolePolicy(environment: EnvironmentConfig, partition
         actions: ['sts:AssumeRole'],
         resources: [`arn:${partition}:iam::${environment.account}:role/${starburstRoleName('c-*')}`],
       }),
+      // Drift: CloudFormation drift detection of the TenantStacks, and the reads it makes of their resources.
+      ...driftDetectionStatements(environment, partition).map((statement) => PolicyStatement.fromJson(statement)),
       // Usage: the clusters' node metrics from Container Insights (GetMetricData has no resource-level permissions).
       new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
       // The ingest route: a cluster's current ingest token, once it was rotated (secrets `sici/<clusterId>/ingest-token`).

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadPlatformConfig } from '../../../lib/config/load-platform-config';
-import { startLocalControlPlane, type LocalControlPlane } from '../../../lambda/local/local-control-plane';
+import { startLocalProcess, type LocalProcess } from '../../../lambda/local/local-process';
 
 /**
  * The `sici` command line as a user runs it: `node bin/sici.js …` in its own process, against a
- * local control plane (one per test file) on a free port with its own data folder. The command
+ * local control plane (one per test file, started as `npm start` starts it) on a free port with
+ * its own data folder. The command
  * finds the plane's credentials file through SICI_DATA_DIR, as after `npm start`; nothing else of
  * the test's environment (AWS_PROFILE, ~/.aws) reaches it.
  */
@@ -22,7 +22,7 @@ export interface RunResult {
 }
 
 export interface TestPlane {
-  readonly plane: LocalControlPlane;
+  readonly plane: LocalProcess;
   readonly url: string;
   readonly dataDir: string;
   /** A folder for the test's own files (removed with the plane). */
@@ -69,7 +69,7 @@ export async function startTestPlane(options: PlaneOptions = {}): Promise<TestPl
     configFile = join(scratch, 'platform.json');
     writeFileSync(configFile, JSON.stringify(document, null, 2));
   }
-  const plane = await startLocalControlPlane({ config: loadPlatformConfig(configFile), configFile, dataDir, port: 0 });
+  const plane = await startLocalProcess(dataDir, { args: ['--config', configFile, '--quiet'] });
   const home = join(scratch, 'home');
   const baseEnv = { HOME: home, SICI_ENDPOINT: plane.url, SICI_DATA_DIR: dataDir };
   const sici = (args: readonly string[], env: Record<string, string | undefined> = {}) => runSici(args, { ...baseEnv, ...env }, scratch);
@@ -86,7 +86,8 @@ export async function startTestPlane(options: PlaneOptions = {}): Promise<TestPl
     },
     ingestToken: (clusterId) => readFileSync(join(dataDir, 'deployments', clusterId, 'ingest-token'), 'utf8'),
     stop: async () => {
-      await plane.stop();
+      const code = await plane.stop();
+      if (code !== 0) throw new Error(`the local control plane exited with ${code}:\n${plane.output()}`);
       rmSync(scratch, { recursive: true, force: true });
     },
   };

@@ -104,13 +104,15 @@ describe('clusters resize --wait and jobs get --wait', () => {
 });
 
 describe('clusters delete --wait', () => {
-  it('follows the DELETE job to DELETED; the list no longer shows the cluster', async () => {
+  it('follows the DELETE job to DELETED; the list shows it DELETED, and no longer ACTIVE', async () => {
     const run = await t.sici(['clusters', 'delete', clusterId, '--wait'], TEAM_A);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^status\s+DELETED$/m);
     expect(run.stderr).toMatch(/Destroy tenant stack/);
     expect(run.stderr).toMatch(/✓ DELETE job j-[0-9a-z]{16} SUCCEEDED/);
-    const list = await t.sici(['clusters', 'list'], TEAM_A);
-    expect(list.stdout).toBe('(none)\n');
+    const deleted = await t.json(['clusters', 'list'], TEAM_A);
+    expect(deleted.items.map((c: Json) => [c.clusterId, c.status])).toEqual([[clusterId, 'DELETED']]);
+    const active = await t.sici(['clusters', 'list', '--status', 'ACTIVE'], TEAM_A);
+    expect(active.stdout).toBe('(none)\n');
   });
 });

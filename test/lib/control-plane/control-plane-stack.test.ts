@@ -244,7 +244,8 @@ describe('IAM', () => {
   });
 
   test('no inline policies, and no AWS managed policy on the function roles', () => {
-    cp.template.resourceCountIs('AWS::IAM::Policy', 0);
+    // The one inline policy: what CDK gives a distributed Map's state machine (the fleet upgrades) to run its child executions.
+    expect(cp.ofType('AWS::IAM::Policy').map(([id]) => id)).toEqual([expect.stringMatching(/^FleetUpgradesStateMachineDistributedMapPolicy/)]);
     for (const [, role] of cp.ofType('AWS::IAM::Role')) expect(role.Properties.Policies).toBeUndefined();
     // Each function (the API's and the workflow's) has a role of its own.
     const functions = cp.ofType('AWS::Lambda::Function');
@@ -283,7 +284,12 @@ describe('Lambda functions', () => {
       });
       const env = fn.Properties.Environment.Variables;
       // The clusters function starts the provisioning workflow (see workflow/provisioning-workflow.test.ts).
-      const workflow = fn.Properties.Description === 'SICI API: the clusters routes' ? [ENV.stateMachineArn] : [];
+      const workflow =
+        fn.Properties.Description === 'SICI API: the clusters routes'
+          ? [ENV.stateMachineArn]
+          : fn.Properties.Description === 'SICI API: the fleet routes'
+            ? [ENV.fleetWorkerFunction, ENV.upgradeStateMachineArn]
+            : [];
       expect(Object.keys(env).sort()).toEqual([ENV.auditTable, ENV.stateTable, 'NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', ...workflow].sort());
       expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
     }
@@ -293,8 +299,8 @@ describe('Lambda functions', () => {
     for (const [, fn] of cp.ofType('AWS::Lambda::Function')) {
       const asset = path.join(cp.outdir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, '')}`);
       const code = fs.readFileSync(path.join(asset, 'index.js'), 'utf8');
-      // The reconciler reads no configuration, so esbuild leaves it out.
-      const readsConfig = !fn.Properties.Description.startsWith('SICI provisioning workflow: re-drives');
+      // The reconciler and the drift schedule read no configuration, so esbuild leaves it out.
+      const readsConfig = !['SICI provisioning workflow: re-drives', 'SICI fleet: starts the scheduled drift check'].some((start) => fn.Properties.Description.startsWith(start));
       expect([fn.Properties.Description, code.includes(config.admins[0])]).toEqual([fn.Properties.Description, readsConfig]);
       expect(code).not.toContain('SICI_PLATFORM_CONFIG_JSON');
       expect(fs.existsSync(path.join(asset, 'index.js.map'))).toBe(true);

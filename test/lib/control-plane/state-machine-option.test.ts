@@ -22,12 +22,15 @@ beforeAll(() => {
 
 afterAll(() => cp?.remove());
 
-test('with a state machine, only the clusters function gets states:StartExecution on it and its ARN', () => {
+test('with a state machine, only the clusters function and the upgrade steps (UPDATE jobs) get states:StartExecution on it and its ARN', () => {
   const functions = cp.ofType('AWS::Lambda::Function').map(([, fn]) => fn);
   const withArn = functions.filter((fn) => ENV.stateMachineArn in fn.Properties.Environment.Variables);
-  expect(withArn.map((fn) => fn.Properties.Description)).toEqual(['SICI API: the clusters routes']);
+  expect(withArn.map((fn) => fn.Properties.Description).sort()).toEqual(['SICI API: the clusters routes', 'SICI fleet: the steps of the upgrade state machine']);
 
-  const starters = cp.ofType('AWS::IAM::ManagedPolicy').filter(([, r]) => JSON.stringify(r.Properties.PolicyDocument).includes('states:StartExecution'));
-  expect(starters).toHaveLength(1);
-  expect(JSON.stringify(starters[0][1].Properties.Roles)).toContain('Clusters');
+  const given = (JSON.stringify(withArn.map((fn) => fn.Properties.Environment.Variables[ENV.stateMachineArn])));
+  expect(given).not.toContain('WorkflowStateMachine');
+  const starters = cp
+    .ofType('AWS::IAM::ManagedPolicy')
+    .filter(([, r]) => JSON.stringify(r.Properties.PolicyDocument).includes('states:StartExecution') && !JSON.stringify(r.Properties.PolicyDocument).includes('FleetUpgradesStateMachine'));
+  expect(starters.map(([, r]) => JSON.stringify(r.Properties.Roles).match(/ApiFunctionsClusters|FleetUpgradeSteps/)?.[0]).sort()).toEqual(['ApiFunctionsClusters', 'FleetUpgradeSteps']);
 });

@@ -1,3 +1,4 @@
+import { driftDetectionStatements } from '../../../../lib/access/drift-detection-permissions';
 import '../../../../lambda/local/promise-with-resolvers';
 import aslValidator from 'asl-validator';
 import { Stack } from 'aws-cdk-lib';
@@ -44,7 +45,7 @@ let asl: Json;
 
 beforeAll(() => {
   cp = synthControlPlane({ complianceChecks: true });
-  asl = workflowDefinitionFromTemplate(cp.json);
+  asl = workflowDefinitionFromTemplate(cp.json, workflowMachine()[0]);
 });
 
 afterAll(() => cp?.remove());
@@ -73,7 +74,13 @@ const CREATE_TASKS = [
 const RECONCILER_FUNCTION = /^SICI provisioning workflow: re-drives/;
 const states = (): Record<string, Json> => asl.States;
 const tasks = () => Object.entries(states()).filter(([, state]) => state.Type === 'Task');
-const stateMachine = (): Json => cp.onlyOfType('AWS::StepFunctions::StateMachine')[1].Properties;
+/** The provisioning workflow's state machine (the stack also holds the fleet upgrade state machine). */
+function workflowMachine(): [string, Json] {
+  const machines = cp.ofType('AWS::StepFunctions::StateMachine').filter(([id]) => id.startsWith('WorkflowStateMachine'));
+  expect(machines).toHaveLength(1);
+  return machines[0];
+}
+const stateMachine = (): Json => workflowMachine()[1].Properties;
 
 describe('compliance', () => {
   test('the stack with its workflow synthesizes with AwsSolutions, NIST 800-53 R5, HIPAA and cfn-guard and no unacknowledged finding', () => {
@@ -534,12 +541,13 @@ describe('workflow function', () => {
     expect(asArray(policies[0][1].Properties.PolicyDocument.Statement)).toHaveLength(1);
   });
 
-  test('the tenant reader role of an environment may describe its TenantStacks and their EKS clusters, assume their Starburst roles, read node metrics and ingest tokens, nothing else', () => {
+  test('the tenant reader role of an environment may describe its TenantStacks and their EKS clusters, assume their Starburst roles, detect drift, read node metrics and ingest tokens, nothing else', () => {
     const policy = tenantReaderRolePolicy(config.environments.dev!).toJSON();
     expect(policy.Statement).toEqual([
       { Effect: 'Allow', Action: 'cloudformation:DescribeStacks', Resource: 'arn:aws:cloudformation:us-east-1:111111111111:stack/TenantStack-*/*' },
       { Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: 'arn:aws:eks:us-east-1:111111111111:cluster/sici-*' },
       { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::111111111111:role/sici-c-*-starburst' },
+      ...driftDetectionStatements(config.environments.dev!),
       { Effect: 'Allow', Action: 'cloudwatch:GetMetricData', Resource: '*' },
       { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:sici/c-*/ingest-token-*' },
     ]);
@@ -561,7 +569,7 @@ describe('reconciler', () => {
   });
 
   test('starts and describes executions of the workflow only; Query on gsi2 only; audit PutItem only', () => {
-    const [machineId] = cp.onlyOfType('AWS::StepFunctions::StateMachine');
+    const [machineId] = workflowMachine();
     const [, fn] = functionByDescription(RECONCILER_FUNCTION);
     expect(fn.Properties.Environment.Variables[ENV.stateMachineArn]).toEqual({ Ref: machineId });
     const statements = statementsOfFunction(RECONCILER_FUNCTION);
@@ -579,14 +587,21 @@ describe('reconciler', () => {
 
 describe('wiring and least privilege', () => {
   test('of the API functions only the clusters function may start executions, and it knows the state machine ARN', () => {
-    const [machineId] = cp.onlyOfType('AWS::StepFunctions::StateMachine');
+    const [machineId] = workflowMachine();
     const withArn = cp.ofType('AWS::Lambda::Function').filter(([, fn]) => ENV.stateMachineArn in fn.Properties.Environment.Variables);
+    // Besides the reconciler, the fleet's upgrade steps start UPDATE jobs.
     expect(withArn.map(([, fn]) => fn.Properties.Description).sort()).toEqual(
-      ['SICI API: the clusters routes', 'SICI provisioning workflow: re-drives PENDING jobs, fails jobs stuck RUNNING'].sort(),
+      ['SICI API: the clusters routes', 'SICI fleet: the steps of the upgrade state machine', 'SICI provisioning workflow: re-drives PENDING jobs, fails jobs stuck RUNNING'].sort(),
     );
     for (const [, fn] of withArn) expect(fn.Properties.Environment.Variables[ENV.stateMachineArn]).toEqual({ Ref: machineId });
-    const starters = cp.ofType('AWS::IAM::ManagedPolicy').filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('states:StartExecution'));
-    expect(starters.map(([id]) => id).sort()).toEqual([expect.stringMatching(/^ApiFunctionsClusters/), expect.stringMatching(/^WorkflowReconciler/)]);
+    const starters = cp
+      .ofType('AWS::IAM::ManagedPolicy')
+      .filter(([, p]) => asArray(p.Properties.PolicyDocument.Statement).some((s: Json) => asArray(s.Action).includes('states:StartExecution') && mentions(s.Resource, machineId)));
+    expect(starters.map(([id]) => id).sort()).toEqual([
+      expect.stringMatching(/^ApiFunctionsClusters/),
+      expect.stringMatching(/^FleetUpgradeSteps/),
+      expect.stringMatching(/^WorkflowReconciler/),
+    ]);
   });
 
   test('no statement allows "*" or "service:*" actions or NotAction; no inline policies; no AWS managed policy on workflow roles', () => {
@@ -597,7 +612,8 @@ describe('wiring and least privilege', () => {
       // The only service:* is the TLS-only Deny of the bucket policies.
       if (statement.Effect === 'Allow') expect([owner, wildcards, statement.NotAction]).toEqual([owner, [], undefined]);
     }
-    expect(cp.ofType('AWS::IAM::Policy')).toEqual([]);
+    // The one inline policy: CDK's, for the fleet upgrade state machine's distributed Map (see control-plane-stack.test.ts).
+    expect(cp.ofType('AWS::IAM::Policy').map(([id]) => id)).toEqual([expect.stringMatching(/^FleetUpgradesStateMachineDistributedMapPolicy/)]);
     for (const [id, role] of cp.ofType('AWS::IAM::Role').filter(([roleId]) => roleId.startsWith('Workflow'))) {
       expect([id, role.Properties.Policies, role.Properties.ManagedPolicyArns]).toEqual([id, undefined, undefined]);
     }
