@@ -5,6 +5,7 @@ import { benchLocalProvisioning } from './local-provisioning';
 import { benchRunnerStartup } from './runner-startup';
 import { profileTenantSynth } from './synth-profile';
 import { benchTenantSynth, type SynthRun } from './tenant-synth';
+import { benchFleetShutdown } from './fleet-shutdown';
 import { benchUsageIngest } from './usage-ingest';
 
 /** `npm run bench`: SICI's speed and size figures, printed against their targets. */
@@ -29,6 +30,12 @@ async function main() {
   console.log(
     `  DynamoDB reads of one such request (no caller cached): ${Object.entries(reads.requests).map(([command, n]) => `${n} ${command.replace(/Command$/, '')}`).join(', ')}; ` +
       `${reads.items} items, ${reads.readCapacityUnits} read capacity units`,
+  );
+
+  const shutdown = await benchFleetShutdown(500);
+  console.log(
+    `\nEmergency shutdown through the local control plane, ${shutdown.clusters} clusters: answered (202) in ${(shutdown.acceptedMs / 1000).toFixed(2)} s, ` +
+      `every endpoint blocked ${(shutdown.allBlockedMs / 1000).toFixed(1)} s after the request, every cluster SUSPENDED (nodes at zero) after ${(shutdown.allSuspendedMs / 1000).toFixed(1)} s`,
   );
 
   console.log('\nLambda bundles (minified, as synthesized):');

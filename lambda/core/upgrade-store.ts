@@ -219,7 +219,7 @@ export async function putPlannedClusters(tables: Tables, upgradeId: string, clus
     for (let round = 0; Object.keys(requests).length > 0; round++) {
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
       const { UnprocessedItems } = await tables.doc.send(new BatchWriteCommand({ RequestItems: requests as never }));
-      requests = (UnprocessedItems ?? {}) as Record<string, unknown[]>;
+      requests = (UnprocessedItems ?? {});
     }
   }
 }

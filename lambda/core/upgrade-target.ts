@@ -3,6 +3,7 @@ import type { UpgradeTarget } from '../../lib/contract/fleet';
 import type { EngineConfig } from '../../lib/contract/platform-names';
 import type { FieldError } from './problems';
 import type { ClusterRecord } from './cluster-store';
+import { SOURCE_VERSION } from './source-version';
 
 /**
  * What an upgrade brings clusters to. The configuration stays the one source of truth: a target
@@ -10,14 +11,8 @@ import type { ClusterRecord } from './cluster-store';
  * confirmation, and a target that is not the current one is refused, naming the field.
  */
 
-/** The variable that tells the fleet functions which source version of SICI they were deployed from. */
-export const SOURCE_VERSION_VARIABLE = 'SICI_SOURCE_VERSION';
-
-/** The control plane's current source version, when its deployment says (the variable above). */
-export const controlPlaneSourceVersion = (): string | undefined => process.env[SOURCE_VERSION_VARIABLE] || undefined;
-
 /** Where the target differs from the platform's current one, as field errors of the request body; none when it is current. */
-export function targetMismatches(target: UpgradeTarget, config: PlatformConfig, sourceVersion = controlPlaneSourceVersion()): FieldError[] {
+export function targetMismatches(target: UpgradeTarget, config: PlatformConfig, sourceVersion: string = SOURCE_VERSION): FieldError[] {
   if (target.engine) {
     const errors: FieldError[] = [];
     if (target.engine.chartVersion !== config.engine.chart.version) {
@@ -28,19 +23,13 @@ export function targetMismatches(target: UpgradeTarget, config: PlatformConfig, 
     }
     return errors;
   }
-  if (sourceVersion === undefined) {
-    return [{ field: 'body.target.sourceVersion', message: `this control plane does not know its source version (${SOURCE_VERSION_VARIABLE} is not set); upgrade by engine pins` }];
-  }
   return target.sourceVersion === sourceVersion ? [] : [{ field: 'body.target.sourceVersion', message: `not the control plane's current source version (${sourceVersion})` }];
 }
-
-/** The cluster's recorded source version (set when an upgrade by source version deployed it). */
-export const clusterSourceVersion = (cluster: ClusterRecord): string | undefined => (cluster as ClusterRecord & { sourceVersion?: string }).sourceVersion;
 
 /** Whether the cluster already runs the target: the same engine pins, or the same source version. */
 export function isAtTarget(cluster: ClusterRecord, target: UpgradeTarget, config: PlatformConfig): boolean {
   if (target.engine) return cluster.enginePins !== undefined && samePins(cluster.enginePins, config.engine);
-  return clusterSourceVersion(cluster) === target.sourceVersion;
+  return cluster.sourceVersion === target.sourceVersion;
 }
 
 function samePins(a: EngineConfig, b: EngineConfig): boolean {

@@ -14,8 +14,7 @@ import { getClusterRecord, type ClusterRecord } from '../core/cluster-store';
 import { acceptJobItems } from '../core/job-lifecycle';
 import type { JobStarter } from '../core/job-starter';
 import { getJob, newJob } from '../core/job-store';
-import { transact, TransactionConflict, updateIf, type Tables, type TransactItem } from '../core/tables';
-import { clusterKey } from '../core/cluster-store';
+import { transact, TransactionConflict, type Tables, type TransactItem } from '../core/tables';
 import { isAtTarget } from '../core/upgrade-target';
 import {
   closeWaveOnce,
@@ -224,7 +223,8 @@ async function startCluster(deps: UpgradeStepsDependencies, state: ClusterState)
   const move = (change: Omit<ClusterUpgradeChange, 'upgradeId' | 'clusterId' | 'time' | 'from'>, extra: TransactItem[] = []) =>
     transactIgnoringMoved(deps, [...extra, ...moveClusterUpgradeItems(deps.tables, { upgradeId: state.upgradeId, clusterId: state.clusterId, time: now, from: [item.status], ...change })]);
 
-  if (!cluster || cluster.status === 'DELETED' || cluster.status === 'DELETING' || isAtTarget(cluster, run.target, deps.config)) {
+  // A FAILED cluster may carry the target's pins from a failed attempt: only an ACTIVE one is known to run them.
+  if (!cluster || cluster.status === 'DELETED' || cluster.status === 'DELETING' || (cluster.status === 'ACTIVE' && isAtTarget(cluster, run.target, deps.config))) {
     await move({ to: 'SKIPPED' });
     return resultOf(state, await requireClusterUpgrade(deps, state));
   }
@@ -276,8 +276,6 @@ async function checkCluster(deps: UpgradeStepsDependencies, state: ClusterState)
   if (job.status === 'PENDING' || job.status === 'RUNNING') return resultOf(state, item);
   const now = time(deps);
   const succeeded = job.status === 'SUCCEEDED';
-  const run = succeeded ? await requireRun(deps, state.upgradeId) : undefined;
-  const sourceVersion = run?.target.sourceVersion;
   await transactIgnoringMoved(deps, [
     ...moveClusterUpgradeItems(deps.tables, {
       upgradeId: state.upgradeId,
@@ -288,10 +286,6 @@ async function checkCluster(deps: UpgradeStepsDependencies, state: ClusterState)
       ...(succeeded ? {} : { errorDetails: job.errorDetails ?? { step: 'unknown', cause: `job ${job.jobId} failed` } }),
     }),
   ]);
-  if (sourceVersion) {
-    // What drift and skew compare: the source version the cluster was last deployed from.
-    await updateIf(deps.tables, { Key: clusterKey(state.clusterId), UpdateExpression: 'SET sourceVersion = :version', ConditionExpression: 'attribute_exists(pk)', ExpressionAttributeValues: { ':version': sourceVersion } });
-  }
   return resultOf(state, await requireClusterUpgrade(deps, state));
 }
 

@@ -56,6 +56,16 @@ it('prints a ready-to-paste curl example and writes the three profiles', () => {
   expect(Object.keys(profiles()).sort()).toEqual(['sici-admin', 'sici-team-a', 'sici-team-b']);
 });
 
+it("creates a cluster with the README's first commands as pasted into sh, the key and secret read from the credentials file", async () => {
+  const block = /In a second terminal[^`]*```sh\n([^`]*)```/.exec(readFileSync('README.md', 'utf8'))?.[1] ?? '';
+  // Only the data folder and the port differ from a user's first start.
+  const script = block.replace('creds=.sici/local/credentials', `creds='${join(dataDir, 'credentials')}'`).replace('http://127.0.0.1:8787', baseUrl);
+  expect(script).toContain(dataDir);
+  expect(script).toContain(baseUrl);
+  const { stdout } = await run('sh', ['-c', script]);
+  expect(JSON.parse(stdout)).toMatchObject({ operationType: 'CREATE', cluster: { teamId: 'team-a', status: 'PROVISIONING' } });
+});
+
 it('creates a cluster with curl --aws-sigv4 as team-a; team-b gets 404 for it; the SDK signer reads it', async () => {
   const { 'sici-team-a': teamA, 'sici-team-b': teamB } = profiles();
   const { stdout } = await run('curl', [

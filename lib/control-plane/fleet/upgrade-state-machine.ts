@@ -95,9 +95,9 @@ export class UpgradeStateMachine extends Construct {
     this.props = props;
 
     // One cluster's iteration.
-    const recordClusterError = this.lambdaStep('recordClusterError', '$');
-    const startCluster = this.catchingCluster(this.lambdaStep('startCluster', '$'), recordClusterError);
-    const checkCluster = this.catchingCluster(this.lambdaStep('checkCluster', '$'), recordClusterError);
+    const recordClusterError = this.lambdaStep('recordClusterError');
+    const startCluster = this.catchingCluster(this.lambdaStep('startCluster'), recordClusterError);
+    const checkCluster = this.catchingCluster(this.lambdaStep('checkCluster'), recordClusterError);
     const waitForJob = new Wait(this, 'WaitForJob', { stateName: UPGRADE_STATE_NAMES.waitForJob, time: WaitTime.duration(props.pollInterval ?? Duration.minutes(1)) });
     const clusterDone = new Succeed(this, 'ClusterDone', { stateName: UPGRADE_STATE_NAMES.clusterDone });
     const jobRunning = new Choice(this, 'JobRunning', { stateName: UPGRADE_STATE_NAMES.jobRunning })
@@ -125,9 +125,9 @@ export class UpgradeStateMachine extends Construct {
     // The run.
     const halt = this.lambdaStep('haltRun', JsonPath.DISCARD);
     halt.next(new Fail(this, 'RunFailed', { stateName: UPGRADE_STATE_NAMES.runFailed, errorPath: '$.error.Error', causePath: '$.error.Cause' }));
-    const plan = this.lambdaStep('plan', '$');
+    const plan = this.lambdaStep('plan');
     const openWave = this.lambdaStep('openWave', '$.members');
-    const closeWave = this.lambdaStep('closeWave', '$');
+    const closeWave = this.lambdaStep('closeWave');
     for (const state of [plan, openWave, wave, closeWave]) state.addCatch(halt, { errors: [Errors.ALL], resultPath: '$.error' });
     const retryWait = new Wait(this, 'WaitBeforeRetry', {
       stateName: UPGRADE_STATE_NAMES.waitBeforeRetry,
@@ -170,8 +170,12 @@ export class UpgradeStateMachine extends Construct {
     });
   }
 
-  /** A Lambda task: `{ step, state: $ }` to the upgrade-steps function, its result at `resultPath`. */
-  private lambdaStep(step: UpgradeStep, resultPath: string): LambdaInvoke {
+  /**
+   * A Lambda task: `{ step, state: $ }` to the upgrade-steps function, its result at `resultPath`
+   * (default: the result is the state; no `ResultPath: "$"`, which aws-local-stepfunctions 3 sets
+   * as a key named `$` instead of replacing the state).
+   */
+  private lambdaStep(step: UpgradeStep, resultPath?: string): LambdaInvoke {
     const task = new LambdaInvoke(this, step.charAt(0).toUpperCase() + step.slice(1), {
       stateName: UPGRADE_STATE_NAMES[step],
       lambdaFunction: this.props.stepsFunction,
@@ -179,7 +183,7 @@ export class UpgradeStateMachine extends Construct {
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
       taskTimeout: Timeout.duration(lambdaTaskTimeout(this.props.stepsFunction)),
-      resultPath,
+      ...(resultPath ? { resultPath } : {}),
     });
     task.addRetry({ errors: [...LAMBDA_TRANSIENT_ERRORS], interval: Duration.seconds(2), backoffRate: 2, maxAttempts: 4, jitterStrategy: JitterType.FULL, ...this.props.lambdaRetry });
     return task;

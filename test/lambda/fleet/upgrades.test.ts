@@ -229,7 +229,7 @@ describe('the upgrade routes', () => {
     expect(answer.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(answer.json.errors).toEqual([expect.objectContaining({ field: 'body.target.engine.chartVersion' })]);
 
-    const source = await harness.call(ADMIN, 'POST', '/fleet/upgrades', { body: { target: { sourceVersion: '1.2.3' }, selector: { teamId: 'fleet-clean' } } });
+    const source = await harness.call(ADMIN, 'POST', '/fleet/upgrades', { body: { target: { sourceVersion: '0.0.0-not-current' }, selector: { teamId: 'fleet-clean' } } });
     expect(source.status).toBe(422);
     expect(source.json.errors).toEqual([expect.objectContaining({ field: 'body.target.sourceVersion' })]);
   });

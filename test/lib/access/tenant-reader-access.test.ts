@@ -37,7 +37,8 @@ const assume = (principal: string, roleArn: string, action = 'sts:AssumeRole'): 
 });
 
 describe("the tenant reader's policy", () => {
-  const OTHER_ACTIONS = ['sts:TagSession', 'iam:PassRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:GetRole'];
+  // Reading a Starburst role (iam:GetRole and its policies) is allowed: drift detection of the tenant stack reads it.
+  const OTHER_ACTIONS = ['sts:TagSession', 'iam:PassRole', 'iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePolicy', 'iam:DeleteRole'];
 
   test('allows AssumeRole on every Starburst role of its own account, and on no other role', async () => {
     const counts = { allowed: 0, denied: 0, expectedDenied: 0 };
@@ -65,8 +66,9 @@ describe("the tenant reader's policy", () => {
         expect({ roleArn, decision: await decideFor(roleArn) }).toEqual({ roleArn, decision: 'ImplicitlyDenied' });
         counts.denied++;
       }
-      // Nothing else on a Starburst role: no session tags, no passing it, no changing it.
+      // Nothing else on a Starburst role: no session tags, no passing it, no changing it; reading it, for drift detection.
       const own = starburstOf(TENANTS.find((t) => t.account === account)!);
+      expect({ action: 'iam:GetRole', decision: await decideFor(own, 'iam:GetRole') }).toEqual({ action: 'iam:GetRole', decision: 'Allowed' });
       for (const action of OTHER_ACTIONS) {
         expect({ action, decision: await decideFor(own, action) }).toEqual({ action, decision: 'ImplicitlyDenied' });
         counts.denied++;

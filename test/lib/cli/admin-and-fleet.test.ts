@@ -35,10 +35,13 @@ describe('teams', () => {
     expect(team.entitlements).toMatchObject({ tiers: ['S', 'M'], environments: ['dev'], maxClusters: 2 });
   });
 
-  it("is not a team's to read (403, exit 1)", async () => {
+  it("is not a team's to read or change (403, exit 1)", async () => {
     const run = await t.sici(['teams', 'list'], TEAM_A);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('error: 403 Forbidden: This route is for platform admins.\n');
+    const shutdown = await t.sici(['fleet', 'shutdown', '--team', 'team-b', '--reason', 'not mine to stop'], TEAM_A);
+    expect(shutdown.code).toBe(1);
+    expect(shutdown.stderr).toBe('error: 403 Forbidden: This route is for platform admins.\n');
   });
 });
 
@@ -96,7 +99,7 @@ describe('the audit trail and the chargeback', () => {
       expect.arrayContaining([
         ['createCluster', 'SUCCEEDED'],
         ['putTeam', 'SUCCEEDED'],
-        ['listTeams', 'REFUSED'],
+        ['shutdownFleet', 'REFUSED'],
         ['suspendCluster', 'SUCCEEDED'],
         ['resumeCluster', 'SUCCEEDED'],
         ['shutdownFleet', 'SUCCEEDED'],
@@ -107,18 +110,20 @@ describe('the audit trail and the chargeback', () => {
     expect([...times].sort().reverse()).toEqual(times);
     const shutdown = await t.sici(['audit', '--action', 'shutdownFleet'], ADMIN);
     const rows = shutdown.stdout.trimEnd().split('\n');
-    expect(rows).toHaveLength(2);
+    expect(rows).toHaveLength(3);
     expect(rows[1]).toMatch(/shutdownFleet\s+SUCCEEDED\s+202\s.*arn:aws:iam::\d{12}:role\/sici-platform-admin$/);
+    expect(rows[2]).toMatch(/shutdownFleet\s+REFUSED\s+403\s+team-a\s.*arn:aws:iam::000000000000:role\/sici-team-a$/);
   });
 
   it('prints the audit page and the chargeback as CSV', async () => {
     const audit = await t.sici(['audit', '--action', 'createCluster', '--csv'], ADMIN);
     expect(audit.code).toBe(0);
-    const [header, ...rows] = audit.stdout.trimEnd().split('\n');
+    const [header, ...rows] = audit.stdout.trimEnd().split(/\r?\n/);
     expect(header).toContain('action');
     expect(rows).toHaveLength(1);
     const chargeback = await t.sici(['chargeback', '--csv'], ADMIN);
     expect(chargeback.code).toBe(0);
-    expect(chargeback.stdout.split('\n')[0]).toBe('month,teamId,clusters,nodeHours,queries,dataScannedBytes,costUSD');
+    // RFC 4180: lines end in CRLF.
+    expect(chargeback.stdout.split('\n')[0]).toBe('month,teamId,clusters,nodeHours,queries,dataScannedBytes,costUSD\r');
   });
 });

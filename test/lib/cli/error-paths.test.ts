@@ -25,7 +25,7 @@ describe('exit 0: help', () => {
   it('lists the exit codes, and every command has --help with an example', async () => {
     const help = await t.sici(['--help']);
     expect(help.code).toBe(0);
-    for (const code of ['0  success', '1  the API refused', '2  usage error', '3  the job followed with --wait failed', '4  the API could not be reached']) {
+    for (const code of ['0  success', '1  the API refused', '2  usage error', '3  the job (or fleet operation) followed with --wait failed', '4  the API could not be reached']) {
       expect(help.stdout).toContain(code);
     }
     for (const command of [
