@@ -6,6 +6,7 @@ import { benchRunnerStartup } from './runner-startup';
 import { profileTenantSynth } from './synth-profile';
 import { benchTenantSynth, type SynthRun } from './tenant-synth';
 import { benchFleetShutdown } from './fleet-shutdown';
+import { benchFleetUpgrade } from './fleet-upgrade';
 import { benchUsageIngest } from './usage-ingest';
 
 /** `npm run bench`: SICI's speed and size figures, printed against their targets. */
@@ -37,6 +38,14 @@ async function main() {
     `\nEmergency shutdown through the local control plane, ${shutdown.clusters} clusters: answered (202) in ${(shutdown.acceptedMs / 1000).toFixed(2)} s, ` +
       `every endpoint blocked ${(shutdown.allBlockedMs / 1000).toFixed(1)} s after the request, every cluster SUSPENDED (nodes at zero) after ${(shutdown.allSuspendedMs / 1000).toFixed(1)} s`,
   );
+
+  console.log('\nFleet upgrade through the local engine (the upgrade state machine as synthesized, on aws-local-stepfunctions; canary 2, batches of 10, concurrency 10; UPDATE jobs finished by a simulated runner):');
+  for (const run of await benchFleetUpgrade([100, 500])) {
+    console.log(
+      `  ${String(run.clusters).padStart(4)} clusters: ${run.wallSeconds.toFixed(1)} s, DynamoDB commands per cluster ${run.dynamodbCommandsPerCluster.toFixed(2)} ` +
+        `(${run.upgradeCommandsPerCluster.toFixed(2)} of them the upgrade's own, the rest the simulated jobs')`,
+    );
+  }
 
   console.log('\nLambda bundles (minified, as synthesized):');
   for (const b of benchLambdaBundles()) {

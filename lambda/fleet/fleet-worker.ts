@@ -18,7 +18,8 @@ import { checkClusterDrift, type DriftDetector } from './drift-check';
 
 /**
  * The fleet worker: carries out a recorded fleet operation, cluster by cluster, many at once. A
- * shutdown first blocks each cluster's query endpoint, then scales its node groups to zero; a resume
+ * shutdown first blocks the query endpoint of every cluster it matched, then scales their node groups
+ * to zero (a cluster whose job is in flight once the job ends); a resume
  * scales them back to the tier's counts, then unblocks. Each cluster's outcome is recorded as it
  * goes, so a run started again (Lambda's retry, or the next run after a deadline) does only what is
  * left.
@@ -55,28 +56,37 @@ export async function runFleetOperation(deps: FleetWorkerDependencies, operation
   if (!operation || operation.status !== 'RUNNING') return { finished: true };
   const finished = await finishedClusters(deps.tables, operationId);
   const remaining = operation.matched.filter((cluster) => !finished.has(cluster.clusterId));
-  const work = workOf(operation);
   const limit = pLimit(deps.concurrency ?? 50);
-  const results = await Promise.all(
-    remaining.map((cluster) =>
-      limit(async () => {
-        try {
-          return await work(deps, operation, cluster);
-        } catch (error) {
-          const detail = error instanceof ClusterFailure ? error.message : `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
-          await recordOutcome(deps.tables, operationId, cluster, 'FAILED', stamp(deps), detail.slice(0, 1000));
-          return 'done' as const;
-        }
-      }),
-    ),
-  );
+  const failed = new Set<string>();
+  const each = (clusters: readonly Matched[], work: ClusterWork) =>
+    Promise.all(
+      clusters.map((cluster) =>
+        limit(async () => {
+          try {
+            return await work(deps, operation, cluster);
+          } catch (error) {
+            const detail = error instanceof ClusterFailure ? error.message : `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
+            failed.add(cluster.clusterId);
+            await recordOutcome(deps.tables, operationId, cluster, 'FAILED', stamp(deps), detail.slice(0, 1000));
+            return 'done' as const;
+          }
+        }),
+      ),
+    );
+  if (operation.kind === 'SHUTDOWN') {
+    // Every endpoint is blocked before any node group is scaled: queries stop fleet-wide first.
+    await each(remaining, blockCluster);
+    const results = await each(remaining.filter((cluster) => !failed.has(cluster.clusterId)), scaleSuspendedCluster);
+    return { finished: results.every((result) => result === 'done') };
+  }
+  const results = await each(remaining, workOf(operation));
   return { finished: results.every((result) => result === 'done') };
 }
 
 function workOf(operation: FleetOperationRecord): ClusterWork {
   switch (operation.kind) {
     case 'SHUTDOWN':
-      return suspendCluster;
+      return async (deps, op, cluster) => ((await blockCluster(deps, op, cluster)) === 'done' ? scaleSuspendedCluster(deps, op, cluster) : 'deferred');
     case 'RESUME':
       return resumeCluster;
     case 'DRIFT_CHECK':
@@ -99,12 +109,10 @@ const byWhom = (operation: FleetOperationRecord) =>
   operation.requestedBy === AUTO_SUSPEND_PRINCIPAL ? 'automatically (idle)' : `by ${operation.requestedBy}`;
 
 /**
- * Shutdown of one cluster: its suspension (written by the request, or here if the request did not
- * get to it), its endpoint blocked at once even while a job holds it, then, once no job holds it,
- * SUSPENDED and its node groups at zero. A job in flight ends the cluster SUSPENDED itself
- * (job-lifecycle.ts); its deploy may have replaced the ALB's rules, so the endpoint is blocked again.
+ * Shutdown of one cluster, first step: its suspension (written by the request, or here if the
+ * request did not get to it), and its endpoint blocked at once, even while a job holds it.
  */
-const suspendCluster: ClusterWork = async (deps, operation, matched) => {
+const blockCluster: ClusterWork = async (deps, operation, matched) => {
   const { tables } = deps;
   const { operationId } = operation;
   let cluster = await requireCluster(deps, matched.clusterId);
@@ -122,7 +130,20 @@ const suspendCluster: ClusterWork = async (deps, operation, matched) => {
   await recordSuspensionStep(tables, cluster.clusterId, operationId, 'endpointBlockedAt', stamp(deps));
   await recordSuspensionEvent(tables, cluster.clusterId, stamp(deps), 'ENDPOINT_BLOCKED', `Query endpoint blocked (suspended ${byWhom(operation)}: ${cluster.suspension.reason}): ${blocked}`);
   await recordOutcome(tables, operationId, matched, 'BLOCKED', stamp(deps), heldBy ? `job ${heldBy} in flight: it finishes SUSPENDED` : undefined);
+  return 'done';
+};
 
+/**
+ * Shutdown of one cluster, second step (its endpoint is blocked): once no job holds it, SUSPENDED
+ * and its node groups at zero. A job in flight ends the cluster SUSPENDED itself (job-lifecycle.ts);
+ * its deploy may have replaced the ALB's rules, so the endpoint is blocked again.
+ */
+const scaleSuspendedCluster: ClusterWork = async (deps, operation, matched) => {
+  const { tables } = deps;
+  const { operationId } = operation;
+  let cluster = await requireCluster(deps, matched.clusterId);
+  if (cluster.suspension?.operationId !== operationId) throw new ClusterFailure(`no longer suspended by this operation (cluster is ${cluster.status})`);
+  const heldBy = cluster.activeJobId;
   let waitedForJob = false;
   for (;;) {
     if (cluster.activeJobId) {

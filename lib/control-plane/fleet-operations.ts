@@ -26,8 +26,9 @@ export const FLEET_STATE_TABLE_ACTIONS = {
   autoSuspend: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'],
   // Records the scheduled drift check of the fleet.
   driftSchedule: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'],
-  // Upgrade runs: the run and its clusters, UPDATE jobs under each cluster's job lock.
-  upgradeSteps: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:Query'],
+  // Upgrade runs: the run and its planned clusters (BatchWriteItem of their items), UPDATE jobs under
+  // each cluster's job lock (transactions with the run's counters).
+  upgradeSteps: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query'],
 } as const;
 
 export interface FleetOperationsProps {
