@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../lambda/local/quiet-sdk-node-warning';
 import { benchApiLatency } from './api-latency';
 import { benchLambdaBundles } from './lambda-bundles';
 import { benchLocalProvisioning } from './local-provisioning';

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../lambda/local/quiet-sdk-node-warning';
 import { resolve } from 'node:path';
 import { version } from '../package.json';
 import { runCli } from '../lib/cli/program';

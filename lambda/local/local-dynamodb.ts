@@ -52,8 +52,15 @@ export async function startLocalDynamoDB(options: LocalDynamoDBOptions = {}): Pr
   const tables = tableNames(options);
   const server = options.inWorker ? await serveDynaliteInWorker({ ...options, inWorker: false }) : await serveDynalite(options);
   const client = new DynamoDBClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: LOCAL_DYNAMODB_CREDENTIALS });
-  await ensureTable(client, tables.state, STATE_TABLE_KEYS);
-  await ensureTable(client, tables.audit, AUDIT_TABLE_KEYS);
+  try {
+    await ensureTable(client, tables.state, STATE_TABLE_KEYS);
+    await ensureTable(client, tables.audit, AUDIT_TABLE_KEYS);
+  } catch (error) {
+    // A folder that cannot be used is let go, so that the caller can move it away.
+    client.destroy();
+    await server.close();
+    throw error;
+  }
   return {
     endpoint: server.endpoint,
     client,

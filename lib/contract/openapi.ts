@@ -14,8 +14,9 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'Conflicts with the current state (e.g. a job already in flight)',
   413: 'Body larger than 64 KiB (on any route; a route that takes no body refuses any body with 400)',
   415: 'Body is not application/json',
-  422: 'Idempotency-Key reused with a different request',
+  422: 'Idempotency-Key reused with a different request, or a fleet selector or upgrade target that cannot be acted on (the detail says why)',
   500: 'The request could not be completed; it is safe to retry (quote the requestId to the platform team)',
+  503: 'The fleet worker or the upgrade state machine is not configured where this API runs: nothing was recorded',
 };
 
 /** One tag per route group (the Lambda that serves it), in the order of the route table. */

@@ -417,7 +417,7 @@ export const ROUTES = [
     body: SuspendClusterRequest,
     mutating: true,
     success: { status: 202, description: 'Suspending; follow it at links.operation', schema: FleetOperationAccepted },
-    errors: [404, 409],
+    errors: [404, 409, 503],
   },
   {
     operationId: 'resumeCluster',
@@ -431,7 +431,7 @@ export const ROUTES = [
     params: ClusterIdParam,
     mutating: true,
     success: { status: 202, description: 'Resuming; follow it at links.operation', schema: FleetOperationAccepted },
-    errors: [404, 409],
+    errors: [404, 409, 503],
   },
   {
     operationId: 'listFleetClusters',
@@ -459,7 +459,7 @@ export const ROUTES = [
     body: ShutdownRequest,
     mutating: true,
     success: { status: 202, description: 'The shutdown, under way; follow it at links.operation', schema: FleetOperationAccepted },
-    errors: [422],
+    errors: [422, 503],
   },
   {
     operationId: 'resumeFleet',
@@ -473,7 +473,7 @@ export const ROUTES = [
     body: ResumeRequest,
     mutating: true,
     success: { status: 202, description: 'The resume, under way; follow it at links.operation', schema: FleetOperationAccepted },
-    errors: [422],
+    errors: [422, 503],
   },
   {
     operationId: 'getFleetOperation',
@@ -502,7 +502,7 @@ export const ROUTES = [
     body: StartUpgradeRequest,
     mutating: true,
     success: { status: 202, description: 'The upgrade run, started', schema: UpgradeAccepted },
-    errors: [409, 422],
+    errors: [409, 422, 503],
   },
   {
     operationId: 'listUpgrades',
@@ -559,7 +559,7 @@ export const ROUTES = [
     params: UpgradeIdParam,
     mutating: true,
     success: { status: 202, description: 'Resumed', schema: UpgradeAccepted },
-    errors: [404, 409],
+    errors: [404, 409, 503],
   },
   {
     operationId: 'startDriftCheck',
@@ -573,7 +573,7 @@ export const ROUTES = [
     body: DriftCheckRequest,
     mutating: true,
     success: { status: 202, description: 'The drift check, under way; follow it at links.operation', schema: FleetOperationAccepted },
-    errors: [422],
+    errors: [422, 503],
   },
   {
     operationId: 'getFleetDrift',

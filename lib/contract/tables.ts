@@ -19,6 +19,7 @@
  *   gsi3 on clusters, the fleet: FLEET / <environment>#<createdAt>#<clusterId>, for the admin's fleet routes
  *   FLEETOP#<operationId> / OPERATION        a fleet operation (shutdown, resume, drift check), with the ids it matched
  *   FLEETOP#<operationId> / CLUSTER#<clusterId>  the outcome of one of its clusters
+ *   FLEETOP#LATEST      / DRIFT_CHECK        the id of the fleet's latest drift check (GET /fleet/drift)
  *   UPGRADE#<upgradeId> / RUN                an upgrade run, its counters   gsi1: UPGRADES / <createdAt>#<upgradeId> (newest first)
  *   UPGRADE#<upgradeId> / PLAN               the clusters it selected, in order (read once, by its plan step)
  *   UPGRADE#<upgradeId> / CLUSTER#<clusterId> one cluster's progress: wave, status, job, attempts, error
