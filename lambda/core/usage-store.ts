@@ -86,7 +86,7 @@ export async function usageWindows(tables: Tables, clusterId: string, first: str
   return items.map(toWindow);
 }
 
-const number = (item: Item, name: string) => (typeof item[name] === 'number' ? (item[name]) : 0);
+const number = (item: Item, name: string) => (typeof item[name] === 'number' ? item[name] : 0);
 
 function toWindow(item: Item): UsageWindow {
   return {
