@@ -18,10 +18,10 @@ import type { Fault } from './fake-aws';
 const M2 = fixtureSpec('M2');
 const [EVENTS] = M2.datasources; // marketing-raw: events/ and campaigns/2025/
 
-/** Prefixes with the characters S3Prefix allows, both spellings of a folder, and a role with a path. */
+/** Prefixes with the characters S3Prefix allows, a folder without its slash (normalized to `sales/`), and a role with a path. */
 const UNUSUAL = fixtureSpec('M2', (doc) => {
   doc.datasources[0].roleArn = 'arn:aws:iam::555555555555:role/sici/datasources/sici-datasource-ds-m000000000000011';
-  doc.datasources[0].prefixes = ["year=2025/o'brien(raw)!", 'sales', 'sales/', 'sales-sici-outside/'];
+  doc.datasources[0].prefixes = ["year=2025/o'brien(raw)!", 'sales', 'sales-sici-outside/'];
 });
 
 /** What a promise rejected with (or resolved to, which then fails the `toBeInstanceOf` that follows). */
@@ -64,7 +64,7 @@ describe('a datasource set up with the generated documents', () => {
     expect(new Set(s3.map((c) => c.principal))).toEqual(new Set([`arn:aws:sts::555555555555:assumed-role/sici-datasource-ds-m000000000000011/sici-probe-${EVENTS.id}`]));
   });
 
-  test('a folder and its spelling without the slash are one prefix; a sibling that is itself granted is not probed as outside', async () => {
+  test('a folder given without its slash is probed as the folder; a sibling that is itself granted is not probed as outside', async () => {
     const { fake, check } = awsWorld(UNUSUAL);
     await expect(check(UNUSUAL.datasources[0])).resolves.toMatch(/listed 3 granted prefix\(es\).*2 sibling prefix\(es\)$/);
     const prefixes = fake.calls.filter((c) => c.service === 's3').map((c) => c.params.prefix ?? '');
