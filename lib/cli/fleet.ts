@@ -31,7 +31,8 @@ export function renderDrift(report: DriftReport): string {
   return (
     `in sync ${counts.inSync}, drifted ${counts.drifted}, unknown ${counts.unknown}, never checked ${counts.neverChecked}, behind ${counts.behind}\n` +
     `last check: ${lastCheck ? `${lastCheck.operationId} ${lastCheck.status} at ${formatTime(lastCheck.createdAt)}` : 'none'}\n\n` +
-    renderFleetClusters(report.items)
+    // The report lists only the clusters needing attention: a bare "(none)" would read as no clusters at all.
+    `drifted, unknown or behind:\n${renderFleetClusters(report.items)}`
   );
 }
 

@@ -33,6 +33,8 @@ export interface TestPlane {
   json<T = Json>(args: readonly string[], env?: Record<string, string | undefined>): Promise<T>;
   /** The ingest token the local deployer keeps for the cluster's engine. */
   ingestToken(clusterId: string): string;
+  /** Stops the plane and starts it again on the same data folder, e.g. with a changed configuration (as after a deploy). */
+  restart(options?: PlaneOptions): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,20 +64,31 @@ export interface PlaneOptions {
 export async function startTestPlane(options: PlaneOptions = {}): Promise<TestPlane> {
   const scratch = mkdtempSync(join(tmpdir(), 'sici-cli-'));
   const dataDir = join(scratch, 'data');
-  let configFile = join(PROJECT_ROOT, 'config', 'platform.json');
-  if (options.config) {
-    const document = JSON.parse(readFileSync(configFile, 'utf8')) as Json;
-    options.config(document);
-    configFile = join(scratch, 'platform.json');
-    writeFileSync(configFile, JSON.stringify(document, null, 2));
-  }
-  const plane = await startLocalProcess(dataDir, { args: ['--config', configFile, '--quiet'] });
+  const startPlane = (planeOptions: PlaneOptions) => {
+    let configFile = join(PROJECT_ROOT, 'config', 'platform.json');
+    if (planeOptions.config) {
+      const document = JSON.parse(readFileSync(configFile, 'utf8')) as Json;
+      planeOptions.config(document);
+      configFile = join(scratch, 'platform.json');
+      writeFileSync(configFile, JSON.stringify(document, null, 2));
+    }
+    return startLocalProcess(dataDir, { args: ['--config', configFile, '--quiet'] });
+  };
+  const stopPlane = async (running: LocalProcess) => {
+    const code = await running.stop();
+    if (code !== 0) throw new Error(`the local control plane exited with ${code}:\n${running.output()}`);
+  };
+  let plane = await startPlane(options);
   const home = join(scratch, 'home');
-  const baseEnv = { HOME: home, SICI_ENDPOINT: plane.url, SICI_DATA_DIR: dataDir };
-  const sici = (args: readonly string[], env: Record<string, string | undefined> = {}) => runSici(args, { ...baseEnv, ...env }, scratch);
+  const sici = (args: readonly string[], env: Record<string, string | undefined> = {}) =>
+    runSici(args, { HOME: home, SICI_ENDPOINT: plane.url, SICI_DATA_DIR: dataDir, ...env }, scratch);
   return {
-    plane,
-    url: plane.url,
+    get plane() {
+      return plane;
+    },
+    get url() {
+      return plane.url;
+    },
     dataDir,
     scratch,
     sici,
@@ -85,9 +98,12 @@ export async function startTestPlane(options: PlaneOptions = {}): Promise<TestPl
       return JSON.parse(run.stdout) as T;
     },
     ingestToken: (clusterId) => readFileSync(join(dataDir, 'deployments', clusterId, 'ingest-token'), 'utf8'),
+    restart: async (planeOptions = {}) => {
+      await stopPlane(plane);
+      plane = await startPlane(planeOptions);
+    },
     stop: async () => {
-      const code = await plane.stop();
-      if (code !== 0) throw new Error(`the local control plane exited with ${code}:\n${plane.output()}`);
+      await stopPlane(plane);
       rmSync(scratch, { recursive: true, force: true });
     },
   };
