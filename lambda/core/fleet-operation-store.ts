@@ -8,6 +8,7 @@ import type {
   FleetOperationStatus,
   FleetSelector,
 } from '../../lib/contract/fleet';
+import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import type { ClusterRecord } from './cluster-store';
 import { queryAll, queryPage, updateIf, withoutKeys, type Item, type PageRequest, type Tables, type TransactItem } from './tables';
 
@@ -24,6 +25,11 @@ import { queryAll, queryPage, updateIf, withoutKeys, type Item, type PageRequest
  * DynamoDB's 400 KB item limit. A larger selection is refused (422): select by environment or team.
  */
 export const MAX_CLUSTERS_PER_OPERATION = 4000;
+
+const [, IN_FLIGHT_INDEX] = STATE_TABLE_KEYS.indexes;
+
+/** The partition of the in-flight index (gsi2) listing RUNNING operations, for the reconciler; the finish write removes them. */
+export const FLEET_OPERATIONS_RUNNING = 'FLEETOP_RUNNING';
 
 const partition = (operationId: string) => `FLEETOP#${operationId}`;
 export const fleetOperationKey = (operationId: string) => ({ pk: partition(operationId), sk: 'OPERATION' });
@@ -71,7 +77,13 @@ export function putFleetOperationItem(tables: Tables, operation: FleetOperationR
   return {
     Put: {
       TableName: tables.stateTable,
-      Item: { ...fleetOperationKey(operation.operationId), itemType: 'fleetOperation', ...operation },
+      Item: {
+        ...fleetOperationKey(operation.operationId),
+        itemType: 'fleetOperation',
+        [IN_FLIGHT_INDEX.partitionKey]: FLEET_OPERATIONS_RUNNING,
+        [IN_FLIGHT_INDEX.sortKey]: `${operation.createdAt}#${operation.operationId}`,
+        ...operation,
+      },
       ConditionExpression: 'attribute_not_exists(pk)',
     },
   };
@@ -179,9 +191,9 @@ async function finishIfDone(tables: Tables, operationId: string, time: string): 
   const status: FleetOperationStatus = operation.counts.failed === 0 ? 'SUCCEEDED' : operation.counts.done === 0 ? 'FAILED' : 'PARTIAL';
   await updateIf(tables, {
     Key: fleetOperationKey(operationId),
-    UpdateExpression: 'SET #status = :status, completedAt = :now, updatedAt = :now',
+    UpdateExpression: 'SET #status = :status, completedAt = :now, updatedAt = :now REMOVE #inFlight, #inFlightSort',
     ConditionExpression: '#status = :running AND counts.pending <= :zero',
-    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeNames: { '#status': 'status', '#inFlight': IN_FLIGHT_INDEX.partitionKey, '#inFlightSort': IN_FLIGHT_INDEX.sortKey },
     ExpressionAttributeValues: { ':status': status, ':now': time, ':running': 'RUNNING', ':zero': 0 },
   });
 }
@@ -195,4 +207,27 @@ export async function finishedClusters(tables: Tables, operationId: string): Pro
   });
   const final = (status: ClusterOutcomeStatus) => DONE.has(status) || status === 'FAILED';
   return new Set(items.filter((item) => final(item.status as ClusterOutcomeStatus)).map((item) => item.clusterId as string));
+}
+
+/** Marks a RUNNING operation's worker alive while it waits for clusters' jobs (no outcome moves `updatedAt` then). */
+export async function touchFleetOperation(tables: Tables, operationId: string, time: string): Promise<void> {
+  await updateIf(tables, {
+    Key: fleetOperationKey(operationId),
+    UpdateExpression: 'SET updatedAt = :now',
+    ConditionExpression: '#status = :running',
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':now': time, ':running': 'RUNNING' },
+  });
+}
+
+/** The RUNNING operations not updated since `before` (their worker never started, or died), oldest first; running operations are few. */
+export async function fleetOperationsStalledSince(tables: Tables, before: Date): Promise<FleetOperationRecord[]> {
+  const items = await queryAll(tables, {
+    IndexName: IN_FLIGHT_INDEX.name,
+    KeyConditionExpression: '#pk = :partition',
+    FilterExpression: 'updatedAt < :before',
+    ExpressionAttributeNames: { '#pk': IN_FLIGHT_INDEX.partitionKey },
+    ExpressionAttributeValues: { ':partition': FLEET_OPERATIONS_RUNNING, ':before': before.toISOString() },
+  });
+  return items.map((item) => withoutKeys<FleetOperationRecord>(item));
 }

@@ -17,3 +17,11 @@ export interface FleetWorkStarter {
 export interface UpgradeStarter {
   start(upgrade: { upgradeId: string; attempt: number }): Promise<void>;
 }
+
+/** Where an attempt's execution is: running, ended (it cannot run again under its name), or never started. */
+export type UpgradeExecutionState = 'RUNNING' | 'ENDED' | 'NOT_STARTED';
+
+/** What the reconciler asks of the upgrade runner about a run left in flight. */
+export interface UpgradeExecutions {
+  executionState(upgrade: { upgradeId: string; attempt: number }): Promise<UpgradeExecutionState>;
+}

@@ -60,6 +60,8 @@ export type UpgradeRecord = Omit<UpgradeRun, 'failures' | 'clusters' | 'nextToke
   waves?: number;
   /** `<attempt>#<wave>` of the last wave closed, so a retried close counts its wave once. */
   closedWave?: string;
+  /** Why the reconciler halted the run (its execution had ended with the run still in flight); a resume clears it. */
+  haltReason?: string;
 };
 
 /** A selected cluster, as the plan lists it. */
@@ -272,7 +274,7 @@ export function moveUpgradeItem(
     Update: {
       TableName: tables.stateTable,
       Key: upgradeRunKey(upgradeId),
-      UpdateExpression: `SET #status = :target, updatedAt = :now${ends ? ', completedAt = :now' : ''}${options.resume ? ' ADD attempt :one REMOVE completedAt' : ''}`,
+      UpdateExpression: `SET #status = :target, updatedAt = :now${ends ? ', completedAt = :now' : ''}${options.resume ? ' ADD attempt :one REMOVE completedAt, haltReason' : ''}`,
       ConditionExpression: `attribute_exists(pk) AND ${from.expression}`,
       ExpressionAttributeNames: { '#status': 'status' },
       ExpressionAttributeValues: { ':target': target, ':now': time, ...from.values, ...(options.resume ? { ':one': 1 } : {}) },
@@ -289,6 +291,21 @@ export async function moveUpgrade(tables: Tables, upgradeId: string, target: Upg
     if (error instanceof TransactionConflict) return false;
     throw error;
   }
+}
+
+/**
+ * Halts a run in flight at `attempt` whose execution ended without ending it, with why (false when
+ * the run moved meanwhile): a resume runs what is left in a new attempt.
+ */
+export function haltUpgradeWithReason(tables: Tables, upgradeId: string, attempt: number, reason: string, time: string): Promise<boolean> {
+  const from = statusIn(upgradeStatusesLeadingTo('HALTED'));
+  return updateIf(tables, {
+    Key: upgradeRunKey(upgradeId),
+    UpdateExpression: 'SET #status = :halted, haltReason = :reason, updatedAt = :now, completedAt = :now',
+    ConditionExpression: `attempt = :attempt AND ${from.expression}`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: { ':halted': 'HALTED', ':reason': reason, ':now': time, ':attempt': attempt, ...from.values },
+  });
 }
 
 /** The runs in flight (RUNNING or CANCELLING); runs are few, one query of the list index. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import type { PlatformConfig } from '../../lib/config/platform-config';
 import { getClusterRecord, type ClusterRecord } from '../core/cluster-store';
-import { finishedClusters, getFleetOperationRecord, recordOutcome, type FleetOperationRecord } from '../core/fleet-operation-store';
+import { finishedClusters, getFleetOperationRecord, recordOutcome, touchFleetOperation, type FleetOperationRecord } from '../core/fleet-operation-store';
 import type { Tables } from '../core/tables';
 import {
   AUTO_SUSPEND_PRINCIPAL,
@@ -45,8 +45,16 @@ export interface FleetRunResult {
   readonly finished: boolean;
 }
 
+/**
+ * How often a run waiting for clusters' jobs marks the operation alive (its `updatedAt`): the
+ * reconciler starts a worker again for a RUNNING operation not updated for much longer.
+ */
+export const FLEET_HEARTBEAT_MS = 60_000;
+
 type Matched = FleetOperationRecord['matched'][number];
-type ClusterWork = (deps: FleetWorkerDependencies, operation: FleetOperationRecord, cluster: Matched) => Promise<'done' | 'deferred'>;
+/** The worker's dependencies within one run: with the run's heartbeat, shared by its clusters. */
+type RunDependencies = FleetWorkerDependencies & { readonly heartbeat: () => Promise<void> };
+type ClusterWork = (deps: RunDependencies, operation: FleetOperationRecord, cluster: Matched) => Promise<'done' | 'deferred'>;
 
 /** Stops a cluster's part of the run: its outcome is recorded FAILED with why. */
 class ClusterFailure extends Error {}
@@ -57,13 +65,21 @@ export async function runFleetOperation(deps: FleetWorkerDependencies, operation
   const finished = await finishedClusters(deps.tables, operationId);
   const remaining = operation.matched.filter((cluster) => !finished.has(cluster.clusterId));
   const limit = pLimit(deps.concurrency ?? 50);
+  let lastBeat = deps.now().getTime();
+  const heartbeat = async () => {
+    const now = deps.now().getTime();
+    if (now - lastBeat < FLEET_HEARTBEAT_MS) return;
+    lastBeat = now;
+    await touchFleetOperation(deps.tables, operationId, new Date(now).toISOString());
+  };
+  const runDeps: RunDependencies = { ...deps, heartbeat };
   const failed = new Set<string>();
   const each = (clusters: readonly Matched[], work: ClusterWork) =>
     Promise.all(
       clusters.map((cluster) =>
         limit(async () => {
           try {
-            return await work(deps, operation, cluster);
+            return await work(runDeps, operation, cluster);
           } catch (error) {
             const detail = error instanceof ClusterFailure ? error.message : `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? String(error)}`;
             failed.add(cluster.clusterId);
@@ -150,6 +166,7 @@ const scaleSuspendedCluster: ClusterWork = async (deps, operation, matched) => {
       if (Date.now() + (deps.pollIntervalMs ?? 5000) > (deps.deadline?.() ?? Infinity)) return 'deferred';
       waitedForJob = true;
       await sleep(deps.pollIntervalMs ?? 5000);
+      await deps.heartbeat();
       cluster = await requireCluster(deps, matched.clusterId);
       continue;
     }

@@ -106,7 +106,18 @@ async function plan(deps: UpgradeStepsDependencies, state: RunState): Promise<Ru
     await markPlanned(deps.tables, run.upgradeId, run.attempt, waves.length, time(deps));
   }
   const planned = await requireRun(deps, state.upgradeId);
-  return { upgradeId: run.upgradeId, attempt: run.attempt, wave: 0, maxConcurrency: run.maxConcurrency, next: await afterWave(deps, planned, -1) };
+  const wave = firstOpenWave(planned);
+  return { upgradeId: run.upgradeId, attempt: run.attempt, wave, maxConcurrency: run.maxConcurrency, next: await afterWave(deps, planned, wave - 1) };
+}
+
+/**
+ * The wave an execution of the run's attempt starts with: 0, or, for an execution of the same
+ * attempt started again (the reconciler's, once the first one was lost), the wave after the last
+ * one closed, so closed waves are neither counted again nor given a second retry wave.
+ */
+function firstOpenWave(run: UpgradeRecord): number {
+  const [attempt, wave] = (run.closedWave ?? '').split('#').map(Number);
+  return attempt === run.attempt && Number.isInteger(wave) ? wave + 1 : 0;
 }
 
 async function planFirstAttempt(deps: UpgradeStepsDependencies, run: UpgradeRecord) {

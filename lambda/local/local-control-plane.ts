@@ -27,6 +27,7 @@ import { LocalClusterControl } from './local-cluster-control';
 import { LocalDriftDetector } from './local-drift-detector';
 import { LocalFleetWork } from './local-fleet-work';
 import { autoSuspendIdleClusters } from '../fleet/auto-suspend';
+import { reconcileFleet } from '../workflow/fleet-reconciler';
 import { synthesizedWorkflowDefinition } from './workflow-definition';
 
 /** How often the local control plane collects node usage (the scheduled collector's job in AWS). */
@@ -139,6 +140,11 @@ export async function startLocalControlPlane(options: LocalControlPlaneOptions):
     };
     collect();
     collector = setInterval(collect, NODE_USAGE_COLLECTION_MS).unref();
+  }
+  // Fleet operations and upgrade runs the last run left in flight lost their worker or execution with it: they go on.
+  const fleet = await reconcileFleet({ tables, now, fleetWork, upgrades }, { fleetStalledAfterMs: 0 });
+  if (fleet.fleetOperationsRestarted.length || fleet.upgradesRestarted.length || fleet.upgradesHalted.length) {
+    log(`at start: resumed ${fleet.fleetOperationsRestarted.length} fleet operation(s), restarted ${fleet.upgradesRestarted.length} upgrade run(s), halted ${fleet.upgradesHalted.length}`);
   }
   const autoSuspend = setInterval(
     () => void autoSuspendIdleClusters({ tables, config: options.config, fleetWork, now }).catch((error) => log(`auto-suspend: ${error}`)),

@@ -1,7 +1,7 @@
 import './promise-with-resolvers';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { UPGRADE_STATE_NAMES } from '../../lib/contract/upgrade-workflow';
-import type { UpgradeStarter } from '../core/fleet-work';
+import type { UpgradeExecutions, UpgradeExecutionState, UpgradeStarter } from '../core/fleet-work';
 import { runUpgradeStep, type UpgradeStepsDependencies } from '../fleet/upgrade-steps';
 
 type TaskHandler = (input: unknown) => Promise<unknown>;
@@ -35,11 +35,11 @@ export type UpgradeExecutionOutcome = { status: 'SUCCEEDED' } | { status: 'FAILE
  * aws-local-stepfunctions, each Lambda task (in the waves' Map too) running its upgrade step
  * in-process. An execution is named by run and attempt, as in AWS: starting one twice is a no-op.
  */
-export class LocalUpgrades implements UpgradeStarter {
+export class LocalUpgrades implements UpgradeStarter, UpgradeExecutions {
   private readonly machine: StateMachine;
   private readonly handlers: Record<string, TaskHandler> = {};
   private readonly retryIntervals: Record<string, number> = {};
-  private readonly executions = new Map<string, { outcome: Promise<UpgradeExecutionOutcome>; abort: () => void }>();
+  private readonly executions = new Map<string, { outcome: Promise<UpgradeExecutionOutcome>; abort: () => void; ended?: boolean }>();
   private stopping = false;
 
   constructor(private readonly options: LocalUpgradesOptions) {
@@ -74,8 +74,19 @@ export class LocalUpgrades implements UpgradeStarter {
       (): UpgradeExecutionOutcome => ({ status: 'SUCCEEDED' }),
       (error: Error): UpgradeExecutionOutcome => (this.stopping ? { status: 'STOPPED' } : { status: 'FAILED', error: `${error.name}: ${error.message}` }),
     );
-    this.executions.set(name, { outcome, abort: execution.abort });
-    void outcome.then((result) => this.options.log?.(`upgrade ${name}: execution ${result.status}`));
+    const entry: { outcome: Promise<UpgradeExecutionOutcome>; abort: () => void; ended?: boolean } = { outcome, abort: execution.abort };
+    this.executions.set(name, entry);
+    void outcome.then((result) => {
+      entry.ended = true;
+      this.options.log?.(`upgrade ${name}: execution ${result.status}`);
+    });
+  }
+
+  /** Only this process runs executions: one it did not start (before a restart) was lost. */
+  async executionState(upgrade: { upgradeId: string; attempt: number }): Promise<UpgradeExecutionState> {
+    const execution = this.executions.get(`${upgrade.upgradeId}-${upgrade.attempt}`);
+    if (!execution) return 'NOT_STARTED';
+    return execution.ended ? 'ENDED' : 'RUNNING';
   }
 
   /** The outcome of an attempt's execution, once it ends. */

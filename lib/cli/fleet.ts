@@ -32,7 +32,8 @@ export function renderDrift(report: DriftReport): string {
     `in sync ${counts.inSync}, drifted ${counts.drifted}, unknown ${counts.unknown}, never checked ${counts.neverChecked}, behind ${counts.behind}\n` +
     `last check: ${lastCheck ? `${lastCheck.operationId} ${lastCheck.status} at ${formatTime(lastCheck.createdAt)}` : 'none'}\n\n` +
     // The report lists only the clusters needing attention: a bare "(none)" would read as no clusters at all.
-    `drifted, unknown or behind:\n${renderFleetClusters(report.items)}`
+    `drifted, unknown or behind:\n${renderFleetClusters(report.items)}` +
+    (report.nextToken ? `(more: sici fleet drift --next-token ${report.nextToken})\n` : '')
   );
 }
 
@@ -116,14 +117,15 @@ export function registerFleet(program: Command, io: CliIo): void {
         .command('drift')
         .description("The fleet's drift and version skew; with --check, detect drift of the selected clusters now")
         .option('--check', 'start a drift check of the selected clusters (it also runs on a schedule)')
-        .option('--wait', 'with --check: follow the check to its end'),
-    ).action(async (options: SelectorOptions & { check?: boolean; wait?: boolean }, command: Command) => {
+        .option('--wait', 'with --check: follow the check to its end')
+        .option('--next-token <token>', 'the next page of the clusters needing attention'),
+    ).action(async (options: SelectorOptions & { check?: boolean; wait?: boolean; nextToken?: string }, command: Command) => {
       const ctx = contextOf(io, command);
       if (options.check) {
         await acceptedOperation(ctx, (await ctx.call('startDriftCheck', { body: { selector: selectorOf(options) } })).document, options.wait);
         return;
       }
-      ctx.print((await ctx.call('getFleetDrift', { query: { limit: 100 } })).document, renderDrift);
+      ctx.print((await ctx.call('getFleetDrift', { query: { limit: 100, nextToken: options.nextToken } })).document, renderDrift);
     }),
     'sici fleet drift --profile sici-admin',
     'sici fleet drift --check --environment prod --wait',

@@ -20,7 +20,7 @@ function renderUpgradeHead(run: UpgradeSummary): string {
   const c = run.counts;
   return renderFields([
     ['upgrade', run.upgradeId],
-    ['status', run.status],
+    ['status', run.haltReason ? `${run.status}: ${run.haltReason}` : run.status],
     ['target', run.target.engine ? `engine chart ${run.target.engine.chartVersion}, image ${run.target.engine.imageDigest}` : `source ${run.target.sourceVersion}`],
     ['selector', JSON.stringify(run.selector)],
     ['waves', `canary ${run.canary}, batches of ${run.batchSize}, ${run.maxConcurrency} at a time, halt after ${run.maxFailures} failures; ${run.wavesDone} done`],

@@ -293,6 +293,10 @@ export const UpgradeRun = z
       skipped: z.number().int(),
     }),
     wavesDone: z.number().int(),
+    haltReason: z
+      .string()
+      .optional()
+      .meta({ description: 'Why a run HALTED that its failure bound did not halt (e.g. its execution ended without it); cleared by a resume' }),
     failures: z.array(ClusterUpgrade).meta({ description: 'The failed clusters, with the step and cause of each' }),
     clusters: z.array(ClusterUpgrade).meta({ description: 'A page of per-cluster progress (see nextToken)' }),
     nextToken: z.string().optional(),

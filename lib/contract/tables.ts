@@ -15,12 +15,15 @@
  *                                            node usage, and the version of the price table it is priced with (kept for billing)
  *   QUERY#<clusterId>#<queryId> / QUERY      a query record (expires by TTL)   gsi1: QUERIES#<clusterId> / <endTime>#<queryId>
  *   PRICES#<version>    / PRICES             a price table as it was in force (`<version>` = a digest of its content; never changed)
- *   gsi2 on jobs in flight: PENDING or RUNNING / <startedAt>#<jobId>, for the reconciler
+ *   gsi2 on jobs in flight: PENDING or RUNNING / <startedAt>#<jobId>, for the reconciler;
+ *        and on RUNNING fleet operations: FLEETOP_RUNNING / <createdAt>#<operationId> (removed when it ends),
+ *        for the reconciler to restart the worker of one not updated for a while
  *   gsi3 on clusters, the fleet: FLEET / <environment>#<createdAt>#<clusterId>, for the admin's fleet routes
  *   FLEETOP#<operationId> / OPERATION        a fleet operation (shutdown, resume, drift check), with the ids it matched
  *   FLEETOP#<operationId> / CLUSTER#<clusterId>  the outcome of one of its clusters
  *   FLEETOP#LATEST      / DRIFT_CHECK        the id of the fleet's latest drift check (GET /fleet/drift)
- *   UPGRADE#<upgradeId> / RUN                an upgrade run, its counters   gsi1: UPGRADES / <createdAt>#<upgradeId> (newest first)
+ *   UPGRADE#<upgradeId> / RUN                an upgrade run, its counters   gsi1: UPGRADES / <createdAt>#<upgradeId> (newest first;
+ *                                            the reconciler reads the runs in flight there)
  *   UPGRADE#<upgradeId> / PLAN               the clusters it selected, in order (read once, by its plan step)
  *   UPGRADE#<upgradeId> / CLUSTER#<clusterId> one cluster's progress: wave, status, job, attempts, error
  *   UPGRADE#<upgradeId> / WAVE#<attempt>#<n> the cluster ids of one wave of one attempt (canary, batches, retries of busy clusters)

@@ -88,6 +88,7 @@ export class ControlPlaneStack extends Stack {
       encryptionKey,
       provisioningStateMachine,
     });
+    this.workflow?.reconcileFleet(this.fleet);
 
     this.functions = new ApiFunctions(this, 'ApiFunctions', {
       config: props.config,

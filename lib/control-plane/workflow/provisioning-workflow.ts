@@ -7,6 +7,7 @@ import { ManagedPolicy, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-
 import { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { FleetOperations } from '../fleet-operations';
 import { acknowledgeFindings } from '../../compliance/compliance';
 import { EnvironmentConfig, PlatformConfig } from '../../config/platform-config';
 import { driftDetectionStatements } from '../../access/drift-detection-permissions';
@@ -82,8 +83,11 @@ export class ProvisioningWorkflow extends Construct {
   public readonly reconciler: SiciFunction;
   public readonly schedule: Rule;
 
+  private readonly stateTable: ITable;
+
   constructor(scope: Construct, id: string, props: ProvisioningWorkflowProps) {
     super(scope, id);
+    this.stateTable = props.stateTable;
     const entryDirectory = props.entryDirectory ?? path.join(PROJECT_ROOT, 'lambda', 'workflow');
     const encryptionKey = props.encryptionKey;
     const tableEnvironment = { [ENV.stateTable]: props.stateTable.tableName, [ENV.auditTable]: props.auditTable.tableName };
@@ -183,6 +187,27 @@ export class ProvisioningWorkflow extends Construct {
       this.reconciler.fn,
       'Invoked by an EventBridge schedule every few minutes; each run re-reads every PENDING and RUNNING job, so a failed run leaves nothing to replay: the next run does its work. Retries are off (retryAttempts 0) for that reason, and errors are in the function\'s log and metrics.',
     );
+  }
+
+  /**
+   * Has the reconciler re-drive the fleet too (the fleet is made after the workflow): RUNNING fleet
+   * operations whose worker is gone (gsi2) get the worker invoked again, and upgrade runs in flight
+   * (gsi1) whose execution is lost are started again, after a DescribeExecution of their attempt.
+   */
+  reconcileFleet(fleet: FleetOperations): void {
+    const role = this.reconciler.role;
+    const stateMachine = fleet.upgrades.stateMachine;
+    role.addToPrincipalPolicy(fleet.invokeWorker());
+    stateMachine.grantStartExecution(role);
+    stateMachine.grantExecution(role, 'states:DescribeExecution');
+    const [listIndex] = indexArns(this.stateTable, STATE_TABLE_KEYS);
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [listIndex] }));
+    this.reconciler.fn.addEnvironment(ENV.fleetWorkerFunction, fleet.worker.fn.functionName);
+    this.reconciler.fn.addEnvironment(ENV.upgradeStateMachineArn, stateMachine.stateMachineArn);
+    acknowledgeFindings(role, {
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${Stack.of(this).getLogicalId(stateMachine.node.defaultChild as never)}"}]}]}:*]`]:
+        'states:DescribeExecution on the executions of the fleet upgrade state machine only; execution names are <upgradeId>-<attempt>, made at run time.',
+    });
   }
 
   private grantTables(fn: SiciFunction, kind: keyof typeof WORKFLOW_STATE_TABLE_ACTIONS, props: ProvisioningWorkflowProps): void {

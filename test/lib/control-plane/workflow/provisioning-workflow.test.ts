@@ -568,19 +568,29 @@ describe('reconciler', () => {
     expect(invokeConfig.Properties.MaximumRetryAttempts).toBe(0);
   });
 
-  test('starts and describes executions of the workflow only; Query on gsi2 only; audit PutItem only', () => {
+  test('starts and describes executions of the workflow and of the fleet upgrade state machine only; invokes the fleet worker; Query on gsi2 and gsi1 only', () => {
     const [machineId] = workflowMachine();
+    const [upgradeMachineId] = cp.ofType('AWS::StepFunctions::StateMachine').find(([id]) => id.startsWith('FleetUpgrades'))!;
+    const [workerId] = cp.ofType('AWS::Lambda::Function').find(([, f]) => f.Properties.Description.startsWith('SICI fleet: carries out shutdowns'))!;
     const [, fn] = functionByDescription(RECONCILER_FUNCTION);
     expect(fn.Properties.Environment.Variables[ENV.stateMachineArn]).toEqual({ Ref: machineId });
+    expect(fn.Properties.Environment.Variables[ENV.upgradeStateMachineArn]).toEqual({ Ref: upgradeMachineId });
+    expect(fn.Properties.Environment.Variables[ENV.fleetWorkerFunction]).toEqual({ Ref: workerId });
     const statements = statementsOfFunction(RECONCILER_FUNCTION);
     const start = statements.filter((s) => asArray<string>(s.Action).includes('states:StartExecution'));
-    expect(start.map((s) => s.Resource)).toEqual([{ Ref: machineId }]);
+    const resources = (found: Json[]) => found.flatMap((s) => asArray<Json>(s.Resource));
+    expect(resources(start)).toHaveLength(2);
+    expect(resources(start)).toEqual(expect.arrayContaining([{ Ref: machineId }, { Ref: upgradeMachineId }]));
     const describe = statements.filter((s) => asArray<string>(s.Action).includes('states:DescribeExecution'));
-    expect(describe).toHaveLength(1);
-    expect(renderArn(describe[0].Resource)).toMatch(/:execution:.*WorkflowStateMachine.*:\*$/);
+    expect(resources(describe).map(renderArn).sort()).toEqual([
+      expect.stringMatching(/:execution:.*FleetUpgrades.*:\*$/),
+      expect.stringMatching(/:execution:.*WorkflowStateMachine.*:\*$/),
+    ]);
+    const invoke = statements.filter((s) => asArray<string>(s.Action).includes('lambda:InvokeFunction'));
+    expect(resources(invoke)).toEqual([{ 'Fn::GetAtt': [workerId, 'Arn'] }]);
     const [stateTableId] = cp.ofType('AWS::DynamoDB::Table').find(([id]) => id.includes('State'))!;
-    const query = statements.find((s) => asArray<string>(s.Action).includes('dynamodb:Query'));
-    expect(asArray(query.Resource).map(renderArn)).toEqual([`<${stateTableId}.Arn>/index/gsi2`]);
+    const query = statements.filter((s) => asArray<string>(s.Action).includes('dynamodb:Query'));
+    expect(resources(query).map(renderArn).sort()).toEqual([`<${stateTableId}.Arn>/index/gsi1`, `<${stateTableId}.Arn>/index/gsi2`]);
     expect(actionsOn(statements, stateTableId)).toEqual([...WORKFLOW_STATE_TABLE_ACTIONS.reconciler].sort());
   });
 });
