@@ -73,7 +73,10 @@ async function startOperation(
     ]);
   }
   const operation = newFleetOperation({ operationId: newFleetOperationId(), kind, selector, reason, requestedBy: context.caller.principal, clusters, time });
-  const audit = context.audit(`fleet-operation/${operation.operationId}`, {
+  // One cluster's suspend or resume is found under that cluster in the audit trail; a wider one under its operation.
+  const entity = clusters.length === 1 && selector.clusterIds?.length === 1 ? `cluster/${clusters[0].clusterId}` : `fleet-operation/${operation.operationId}`;
+  const audit = context.audit(entity, {
+    operationId: operation.operationId,
     kind,
     selector,
     ...(reason ? { reason } : {}),

@@ -174,6 +174,11 @@ describe('a team suspends and resumes its own cluster', () => {
     await fleetWork.idle();
     expect((await api.call(ALICE, 'GET', `/clusters/${clusterId}`)).json).toMatchObject({ status: 'ACTIVE' });
     expect((await api.call(ALICE, 'POST', `/clusters/${clusterId}/resume`)).status).toBe(409);
+
+    // Found under the cluster in the audit trail, with the operation that carried it out.
+    const records = (await api.items('audit')).filter((record) => record.entity === `cluster/${clusterId}` && record.outcome === 'SUCCEEDED');
+    expect(records.map((record) => record.action).sort()).toEqual(expect.arrayContaining(['resumeCluster', 'suspendCluster']));
+    expect(records.find((record) => record.action === 'suspendCluster')).toMatchObject({ actor: ALICE, metadata: expect.objectContaining({ operationId: suspend.json.operationId }) });
   });
 });
 
