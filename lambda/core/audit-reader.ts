@@ -2,7 +2,7 @@ import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_MAX_RANGE_DAYS, type AuditRecordDocument, type ListAuditQuery } from '../../lib/contract/fleet';
 import { AUDIT_TABLE_KEYS } from '../../lib/contract/tables';
 import { badRequest } from './problems';
-import type { Item, Page, Tables } from './tables';
+import { equalityFilters, type Item, type Page, type Tables } from './tables';
 
 /**
  * Reading the audit trail (the platform team's GET /audit), newest first, by Queries only, on the
@@ -107,15 +107,11 @@ function toDocument(item: Item): AuditRecordDocument {
 export async function listAuditRecords(tables: Tables, query: ListAuditQuery, now: Date): Promise<Page<AuditRecordDocument>> {
   const range = auditRange(query, now);
   const plan = planOf(query, range);
-  const names: Record<string, string> = { '#p': plan.partitionKey, '#sk': AUDIT_TABLE_KEYS.sortKey };
-  const values: Record<string, unknown> = { ':from': range.from, ':to': `${range.to}~` };
-  const filters: string[] = [];
-  for (const field of ['actor', 'teamId', 'action', 'outcome'] as const) {
-    if (query[field] === undefined || (field === 'actor' && plan.partitionKey === BY_ACTOR.partitionKey)) continue;
-    filters.push(`#${field} = :${field}`);
-    names[`#${field}`] = field;
-    values[`:${field}`] = query[field];
-  }
+  // The actor is the key of the byActor index, when that is the one read.
+  const equal = equalityFilters(query, ['actor', 'teamId', 'action', 'outcome'].filter((field) => field !== 'actor' || plan.partitionKey !== BY_ACTOR.partitionKey));
+  const names: Record<string, string> = { '#p': plan.partitionKey, '#sk': AUDIT_TABLE_KEYS.sortKey, ...equal.names };
+  const values: Record<string, unknown> = { ':from': range.from, ':to': `${range.to}~`, ...equal.values };
+  const filters = equal.clauses;
   let position: Position | undefined = query.nextToken ? decodeToken(query.nextToken, plan) : { partition: plan.partitions[0] };
   const items: AuditRecordDocument[] = [];
   for (let round = 0; position && round < MAX_ROUNDS_PER_PAGE && items.length < query.limit; round++) {

@@ -4,7 +4,7 @@ import type { EngineConfig } from '../../lib/contract/platform-names';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import type { SpecLocation } from '../../lib/contract/workflow';
 import { nthTenantCidr } from './cidr-allocation';
-import { queryAll, queryPage, statusIn, updateIf, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
+import { equalityFilters, queryAll, queryPage, statusIn, updateIf, withoutKeys, type Item, type Page, type Tables, type TransactItem } from './tables';
 import { clusterStatusesLeadingTo, STATUS_WHILE_RUNNING } from './transitions';
 
 /**
@@ -118,24 +118,16 @@ export async function getCluster(tables: Tables, clusterId: string): Promise<Clu
 }
 
 export function listClustersOfTeam(tables: Tables, teamId: string, query: ListClustersQuery): Promise<Page<Cluster>> {
-  const filters: string[] = [];
-  const names: Record<string, string> = { '#pk': TEAM_INDEX.partitionKey, '#sk': TEAM_INDEX.sortKey };
-  const values: Record<string, unknown> = { ':team': teamClusters(teamId), ':prefix': 'CLUSTER#' };
-  for (const field of ['status', 'environment'] as const) {
-    if (query[field] === undefined) continue;
-    filters.push(`#${field} = :${field}`);
-    names[`#${field}`] = field;
-    values[`:${field}`] = query[field];
-  }
+  const filters = equalityFilters(query, ['status', 'environment']);
   return queryPage(
     tables,
     {
       partition: { name: TEAM_INDEX.partitionKey, value: teamClusters(teamId) },
       IndexName: TEAM_INDEX.name,
       KeyConditionExpression: '#pk = :team AND begins_with(#sk, :prefix)',
-      ...(filters.length ? { FilterExpression: filters.join(' AND ') } : {}),
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
+      ...(filters.clauses.length ? { FilterExpression: filters.clauses.join(' AND ') } : {}),
+      ExpressionAttributeNames: { '#pk': TEAM_INDEX.partitionKey, '#sk': TEAM_INDEX.sortKey, ...filters.names },
+      ExpressionAttributeValues: { ':team': teamClusters(teamId), ':prefix': 'CLUSTER#', ...filters.values },
       ScanIndexForward: false,
     },
     query,

@@ -2,7 +2,7 @@ import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { ListQueriesQuery } from '../../lib/contract/routes';
 import { STATE_TABLE_KEYS } from '../../lib/contract/tables';
 import type { QueryRecord } from '../../lib/contract/usage';
-import { queryPage, transact, TransactionConflict, withoutKeys, type Page, type Tables } from './tables';
+import { equalityFilters, queryPage, transact, TransactionConflict, withoutKeys, type Page, type Tables } from './tables';
 import { hourOf } from './usage-hours';
 import { countQueryItem, type QueryUsage } from './usage-store';
 
@@ -85,13 +85,10 @@ export function listQueryRecords(tables: Tables, clusterId: string, query: ListQ
   else if (query.from) range = ' AND #sk >= :from';
   else if (query.to) range = ' AND #sk < :to';
   if (range) names['#sk'] = HISTORY_INDEX.sortKey;
-  const filters = ['#expires > :now'];
-  for (const field of ['user', 'state'] as const) {
-    if (query[field] === undefined) continue;
-    filters.push(`#${field} = :${field}`);
-    names[`#${field}`] = field;
-    values[`:${field}`] = query[field];
-  }
+  const equal = equalityFilters(query, ['user', 'state']);
+  const filters = ['#expires > :now', ...equal.clauses];
+  Object.assign(names, equal.names);
+  Object.assign(values, equal.values);
   return queryPage(
     tables,
     {

@@ -41,6 +41,16 @@ export function statusIn(statuses: readonly string[]): { expression: string; val
   return { expression: `#status IN (${Object.keys(values).join(', ')})`, values };
 }
 
+/** The `#field = :field` clause of each of `fields` that `given` has a value for, with its names and values: a FilterExpression's equality filters. */
+export function equalityFilters(given: Readonly<Record<string, unknown>>, fields: readonly string[]): { clauses: string[]; names: Record<string, string>; values: Record<string, unknown> } {
+  const present = fields.filter((field) => given[field] !== undefined);
+  return {
+    clauses: present.map((field) => `#${field} = :${field}`),
+    names: Object.fromEntries(present.map((field) => [`#${field}`, field])),
+    values: Object.fromEntries(present.map((field) => [`:${field}`, given[field]])),
+  };
+}
+
 /** A conditional update on its own: false when its condition does not hold (nothing was written). */
 export async function updateIf(tables: Tables, input: Omit<UpdateCommandInput, 'TableName'>): Promise<boolean> {
   try {

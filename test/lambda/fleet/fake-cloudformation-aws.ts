@@ -1,10 +1,9 @@
 import { Readable } from 'node:stream';
-import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
-import { policyDocument, type PolicyStatement } from '../../../lib/access/policy-document';
+import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
+import type { PolicyStatement } from '../../../lib/access/policy-document';
 import type { EnvironmentConfig } from '../../../lib/config/platform-config';
 import { TENANT_READER_ROLE_NAME } from '../../../lib/contract/workflow';
-import { decide } from '../../lib/access/simulate';
-import { FakeAws } from '../workflow/fake-aws';
+import { bodyText, EnvironmentRolesAws, type RoleSession } from '../workflow/environment-roles-aws';
 
 /**
  * CloudFormation's drift detection at the SDK's HTTP boundary (the Query protocol, XML answers):
@@ -13,7 +12,7 @@ import { FakeAws } from '../workflow/fake-aws';
  * the reader role whose session signed it. STS goes through `FakeAws`.
  */
 
-export const CONTROL_PLANE_ACCOUNT = '999999999999';
+export { CONTROL_PLANE_ACCOUNT } from '../workflow/environment-roles-aws';
 
 /** A recorded resource drift, as `aws cloudformation describe-stack-resource-drifts` prints it. */
 export interface RecordedResourceDrift {
@@ -45,56 +44,35 @@ export interface CloudFormationCall {
   readonly status: number;
 }
 
-const readerArn = (environment: EnvironmentConfig) => `arn:aws:iam::${environment.account}:role/${TENANT_READER_ROLE_NAME}`;
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
-export class FakeCloudFormationAws implements HttpHandler {
-  readonly sts = new FakeAws();
+export class FakeCloudFormationAws extends EnvironmentRolesAws {
   /** Recorded stacks by `<account>/<stack name>`. */
   readonly stacks = new Map<string, RecordedStack>();
   readonly calls: CloudFormationCall[] = [];
   /** Resource drifts in one DescribeStackResourceDrifts page (CloudFormation's default is 100: small here, to page). */
   pageSize = 2;
-  private readonly sessions = new Map<string, { roleArn: string; identity: PolicyStatement[] }>();
-  private readonly identities = new Map<string, PolicyStatement[]>();
   private readonly detections = new Map<string, { key: string; looks: number }>();
 
-  addFunction(principal: string, environments: EnvironmentConfig[]) {
-    return this.sts.addCaller(principal, environments.map((environment) => ({ Effect: 'Allow' as const, Action: 'sts:AssumeRole', Resource: readerArn(environment) })));
+  constructor() {
+    super(TENANT_READER_ROLE_NAME);
   }
 
   addReader(environment: EnvironmentConfig, statements: PolicyStatement[]) {
-    this.sts.addRole({
-      arn: readerArn(environment),
-      trust: policyDocument([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }]),
-      identity: statements,
-    });
-    this.identities.set(readerArn(environment), statements);
+    this.addRole(this.roleArn(environment.account), statements);
   }
 
-  updateHttpClientConfig(): void {}
-  httpHandlerConfigs(): Record<string, never> {
-    return {};
-  }
-
-  async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
-    if (request.hostname.startsWith('sts.')) return this.assumeRole(request);
+  protected async serve(request: HttpRequest, session: RoleSession | undefined): Promise<{ response: HttpResponse }> {
     if (!request.hostname.startsWith('cloudformation.')) throw new Error(`the fake does not answer ${request.hostname}`);
     const region = request.hostname.split('.')[1];
-    const accessKeyId = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ''))?.[1] ?? '';
-    const session = this.sessions.get(accessKeyId);
     const params = Object.fromEntries(new URLSearchParams(bodyText(request)));
     const action = params.Action;
     if (!session) return this.answer(action, '?', params, error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.'));
-    const account = session.roleArn.split(':')[4];
+    const { account } = session;
     const stackArn = (name: string) => `arn:aws:cloudformation:${region}:${account}:stack/${name}/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b`;
     const denied = (resource: string) => error(403, 'AccessDenied', `User: ${session.roleArn} is not authorized to perform: cloudformation:${action} on resource: ${resource}`);
-    const allowed = async (resource: string) =>
-      (await decide(
-        { principal: `arn:aws:sts::${account}:assumed-role/${TENANT_READER_ROLE_NAME}/session`, action: `cloudformation:${action}`, resource, resourceAccount: account },
-        { identity: session.identity },
-      )) === 'Allowed';
+    const allowed = (resource: string) => this.allows(session, `cloudformation:${action}`, resource, account);
 
     if (action === 'DetectStackDrift') {
       const resource = stackArn(params.StackName);
@@ -156,16 +134,6 @@ export class FakeCloudFormationAws implements HttpHandler {
     this.calls.push({ action, account, params, status: response.statusCode });
     return { response };
   }
-
-  /** STS through FakeAws; the session it issues is remembered with its role, to decide what it signs. */
-  private async assumeRole(request: HttpRequest): Promise<{ response: HttpResponse }> {
-    const { response } = await this.sts.handle(request);
-    const text = Buffer.concat(await (response.body as Readable).toArray()).toString('utf8');
-    const accessKeyId = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(text)?.[1];
-    const roleArn = new URLSearchParams(bodyText(request)).get('RoleArn') ?? '';
-    if (accessKeyId) this.sessions.set(accessKeyId, { roleArn, identity: this.identities.get(roleArn) ?? [] });
-    return { response: new HttpResponse({ statusCode: response.statusCode, headers: response.headers, body: Readable.from([Buffer.from(text)]) }) };
-  }
 }
 
 function resourceDriftXml(drift: RecordedResourceDrift, stackId: string): string {
@@ -192,10 +160,4 @@ function xml(body: string, statusCode = 200): HttpResponse {
 
 function error(statusCode: number, code: string, message: string): HttpResponse {
   return xml(`<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escape(message)}</Message></Error><RequestId>fake-cloudformation</RequestId></ErrorResponse>`, statusCode);
-}
-
-function bodyText(request: HttpRequest): string {
-  const body: unknown = request.body;
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  return typeof body === 'string' ? body : '';
 }

@@ -1,11 +1,10 @@
 import { Readable } from 'node:stream';
-import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
-import { policyDocument, type PolicyStatement } from '../../../lib/access/policy-document';
+import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
+import type { PolicyStatement } from '../../../lib/access/policy-document';
 import { TENANT_READER_ROLE_NAME } from '../../../lib/contract/workflow';
 import { tenantReaderRolePolicy } from '../../../lib/control-plane/workflow/provisioning-workflow';
 import type { EnvironmentConfig } from '../../../lib/config/platform-config';
-import { decide } from '../../lib/access/simulate';
-import { FakeAws } from './fake-aws';
+import { bodyText, EnvironmentRolesAws, type RoleSession } from './environment-roles-aws';
 
 /**
  * The AWS a usage-collecting or token-reading control plane function sees, at the SDK's HTTP
@@ -15,7 +14,7 @@ import { FakeAws } from './fake-aws';
  * signed it.
  */
 
-export const CONTROL_PLANE_ACCOUNT = '999999999999';
+export { CONTROL_PLANE_ACCOUNT } from './environment-roles-aws';
 
 /**
  * What the environment's `sici-tenant-reader` role needs for usage and ingest tokens, beside reading
@@ -54,10 +53,7 @@ export interface GetMetricDataCall {
   readonly allowed: boolean;
 }
 
-const readerArn = (environment: EnvironmentConfig) => `arn:aws:iam::${environment.account}:role/${TENANT_READER_ROLE_NAME}`;
-
-export class FakeUsageAws implements HttpHandler {
-  readonly sts = new FakeAws();
+export class FakeUsageAws extends EnvironmentRolesAws {
   /** The recorded series of each EKS cluster name (`sici-<clusterId>`), by metric name. */
   readonly metrics = new Map<string, RecordedCluster>();
   /** Secrets by name (`sici/<clusterId>/ingest-token`), per account. */
@@ -66,38 +62,22 @@ export class FakeUsageAws implements HttpHandler {
   readonly secretCalls: string[] = [];
   /** Datapoints in one GetMetricData page, all results together (CloudWatch's is 100,800: small here, to page). */
   pageSize = 120;
-  private readonly sessions = new Map<string, { roleArn: string; identity: PolicyStatement[] }>();
-  private readonly identities = new Map<string, PolicyStatement[]>();
 
-  /** A function of the control plane account that may assume the readers of `environments`; returns its credentials. */
-  addFunction(principal: string, environments: EnvironmentConfig[]) {
-    return this.sts.addCaller(principal, environments.map((environment) => ({ Effect: 'Allow' as const, Action: 'sts:AssumeRole', Resource: readerArn(environment) })));
+  constructor() {
+    super(TENANT_READER_ROLE_NAME);
   }
 
   /** The environment's reader role, as the platform sets it up, with `statements` as its policy (by default: the generated one). */
   addReader(environment: EnvironmentConfig, statements: PolicyStatement[] = tenantReaderRolePolicy(environment).toJSON().Statement) {
-    this.sts.addRole({
-      arn: readerArn(environment),
-      trust: policyDocument([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }]),
-      identity: statements,
-    });
-    this.identities.set(readerArn(environment), statements);
+    this.addRole(this.roleArn(environment.account), statements);
   }
 
-  updateHttpClientConfig(): void {}
-  httpHandlerConfigs(): Record<string, never> {
-    return {};
-  }
-
-  async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
-    if (request.hostname.startsWith('sts.')) return this.assumeRole(request);
-    const accessKeyId = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ''))?.[1] ?? '';
-    const session = this.sessions.get(accessKeyId);
+  protected async serve(request: HttpRequest, session: RoleSession | undefined): Promise<{ response: HttpResponse }> {
     const target = String(request.headers['x-amz-target'] ?? '');
     const body = JSON.parse(bodyText(request) || '{}');
     const [, region] = /^[a-z]+\.([a-z0-9-]+)\./.exec(request.hostname) ?? [];
     if (!session) return json(403, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
-    const account = session.roleArn.split(':')[4];
+    const { account } = session;
     if (target === 'GraniteServiceVersion20100801.GetMetricData') {
       const allowed = await this.allows(session, 'cloudwatch:GetMetricData', '*', account);
       const call = { account, region, queries: body.MetricDataQueries, startTime: body.StartTime, endTime: body.EndTime, nextToken: body.NextToken, allowed };
@@ -114,21 +94,6 @@ export class FakeUsageAws implements HttpHandler {
       return json(200, { ARN: arn, Name: body.SecretId, SecretString: secret, VersionId: 'v1', VersionStages: ['AWSCURRENT'], CreatedDate: 1763625600 }, '1.1');
     }
     throw new Error(`the fake does not answer ${request.hostname} ${target}`);
-  }
-
-  private async allows(session: { roleArn: string; identity: PolicyStatement[] }, action: string, resource: string, account: string): Promise<boolean> {
-    const principal = `arn:aws:sts::${account}:assumed-role/${session.roleArn.split('/').pop()}/session`;
-    return (await decide({ principal, action, resource, resourceAccount: account }, { identity: session.identity })) === 'Allowed';
-  }
-
-  /** STS through FakeAws; the session it issues is remembered with its role, to decide what it signs. */
-  private async assumeRole(request: HttpRequest): Promise<{ response: HttpResponse }> {
-    const { response } = await this.sts.handle(request);
-    const text = Buffer.concat(await (response.body as Readable).toArray()).toString('utf8');
-    const accessKeyId = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(text)?.[1];
-    const roleArn = new URLSearchParams(bodyText(request)).get('RoleArn') ?? '';
-    if (accessKeyId) this.sessions.set(accessKeyId, { roleArn, identity: this.identities.get(roleArn) ?? [] });
-    return { response: new HttpResponse({ statusCode: response.statusCode, headers: response.headers, body: Readable.from([Buffer.from(text)]) }) };
   }
 
   /**
@@ -160,13 +125,6 @@ export class FakeUsageAws implements HttpHandler {
     const served = Number(call.nextToken ?? 0) + (this.pageSize - budget);
     return json(200, { MetricDataResults: results, Messages: [], ...(remaining ? { NextToken: String(served) } : {}) });
   }
-}
-
-/** The request body as text: the JSON protocols send bytes (read through their buffer, not their string conversion), the Query protocol a string. */
-function bodyText(request: HttpRequest): string {
-  const body: unknown = request.body;
-  if (body instanceof Uint8Array) return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
-  return typeof body === 'string' ? body : '';
 }
 
 function json(statusCode: number, body: object, protocol: '1.0' | '1.1' = '1.0'): { response: HttpResponse } {
