@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
-import { HttpResponse, type HttpHandler, type HttpRequest } from '@smithy/protocol-http';
-import { policyDocument, type PolicyStatement } from '../../../lib/access/policy-document';
+import { HttpResponse, type HttpRequest } from '@smithy/protocol-http';
+import type { PolicyStatement } from '../../../lib/access/policy-document';
 import { TENANT_OPERATOR_ROLE_NAME, tenantOperatorRolePolicyStatements } from '../../../lib/access/tenant-operator-policy';
-import { decide } from '../../lib/access/simulate';
-import { FakeAws } from '../workflow/fake-aws';
+import { bodyText, CONTROL_PLANE_ACCOUNT, EnvironmentRolesAws, type RoleSession } from '../workflow/environment-roles-aws';
 
 /**
  * What the fleet worker reaches in an environment account, at the SDK's HTTP boundary: STS through
@@ -12,7 +11,7 @@ import { FakeAws } from '../workflow/fake-aws';
  * the `sici-tenant-operator` session that signed it.
  */
 
-export const CONTROL_PLANE_ACCOUNT = '999999999999';
+export { CONTROL_PLANE_ACCOUNT } from '../workflow/environment-roles-aws';
 const NS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/';
 
 export interface FakeNodegroup {
@@ -33,13 +32,11 @@ export interface FakeLoadBalancer {
   readonly rules: FakeRule[];
 }
 
-export class FakeOperatorAws implements HttpHandler {
-  readonly sts = new FakeAws();
+export class FakeOperatorAws extends EnvironmentRolesAws {
   readonly nodegroups = new Map<string, FakeNodegroup[]>();
   readonly loadBalancers: FakeLoadBalancer[] = [];
   /** Every EKS and ELB call: action, and whether the simulator allowed it. */
   readonly calls: { action: string; resource: string; allowed: boolean }[] = [];
-  private readonly sessions = new Map<string, PolicyStatement[]>();
   private ruleCount = 0;
 
   constructor(
@@ -47,57 +44,36 @@ export class FakeOperatorAws implements HttpHandler {
     readonly region: string,
     statements: PolicyStatement[] = tenantOperatorRolePolicyStatements({ account, region }),
   ) {
-    this.identity = statements;
-    this.sts.addRole({
-      arn: `arn:aws:iam::${account}:role/${TENANT_OPERATOR_ROLE_NAME}`,
-      trust: policyDocument([{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }]),
-      identity: statements,
-    });
+    super(TENANT_OPERATOR_ROLE_NAME, 'sici-fleet-worker');
+    this.addRole(this.roleArn(account), statements);
   }
-  private readonly identity: PolicyStatement[];
 
   /** The fleet worker's own role in the control plane account. */
   addWorker() {
-    return this.sts.addCaller(`arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:role/sici-fleet-worker`, [
-      { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: `arn:aws:iam::${this.account}:role/${TENANT_OPERATOR_ROLE_NAME}` },
-    ]);
+    return this.addFunction(`arn:aws:iam::${CONTROL_PLANE_ACCOUNT}:role/sici-fleet-worker`, [{ account: this.account }]);
   }
 
-  updateHttpClientConfig(): void {}
-  httpHandlerConfigs(): Record<string, never> {
-    return {};
-  }
-
-  async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
-    if (request.hostname.startsWith('sts.')) {
-      const { response } = await this.sts.handle(request);
-      const text = Buffer.concat(await (response.body as Readable).toArray()).toString('utf8');
-      const accessKeyId = /<AccessKeyId>([^<]+)<\/AccessKeyId>/.exec(text)?.[1];
-      if (accessKeyId) this.sessions.set(accessKeyId, this.identity);
-      return { response: new HttpResponse({ statusCode: response.statusCode, headers: response.headers, body: Readable.from([Buffer.from(text)]) }) };
-    }
-    const accessKeyId = /Credential=([^/]+)\//.exec(String(request.headers.authorization ?? ''))?.[1] ?? '';
-    const identity = this.sessions.get(accessKeyId);
-    if (!identity) throw new Error(`a request to ${request.hostname} not signed by an operator session`);
-    if (request.hostname.startsWith('eks.')) return this.eks(request, identity);
-    if (request.hostname.startsWith('elasticloadbalancing.')) return this.elb(request, identity);
+  protected async serve(request: HttpRequest, session: RoleSession | undefined): Promise<{ response: HttpResponse }> {
+    if (!session) throw new Error(`a request to ${request.hostname} not signed by an operator session`);
+    if (request.hostname.startsWith('eks.')) return this.eks(request, session);
+    if (request.hostname.startsWith('elasticloadbalancing.')) return this.elb(request, session);
     throw new Error(`the fake does not answer ${request.hostname}`);
   }
 
-  private async allowed(identity: PolicyStatement[], action: string, resource: string): Promise<boolean> {
-    const principal = `arn:aws:sts::${this.account}:assumed-role/${TENANT_OPERATOR_ROLE_NAME}/sici-fleet-worker`;
-    const allowed = (await decide({ principal, action, resource, resourceAccount: this.account }, { identity })) === 'Allowed';
+  /** The simulator's decision, recorded in `calls`. */
+  private async allowed(session: RoleSession, action: string, resource: string): Promise<boolean> {
+    const allowed = await this.allows(session, action, resource, this.account);
     this.calls.push({ action, resource, allowed });
     return allowed;
   }
 
-  private async eks(request: HttpRequest, identity: PolicyStatement[]): Promise<{ response: HttpResponse }> {
+  private async eks(request: HttpRequest, session: RoleSession): Promise<{ response: HttpResponse }> {
     const [, , clusterName, , nodegroupName, update] = decodeURIComponent(request.path).split('/');
     const groups = this.nodegroups.get(clusterName);
     const clusterArn = `arn:aws:eks:${this.region}:${this.account}:cluster/${clusterName}`;
     const denied = () => json(403, { message: 'User is not authorized to perform this operation' }, 'AccessDeniedException');
     if (!nodegroupName) {
-      if (!(await this.allowed(identity, 'eks:ListNodegroups', clusterArn))) return denied();
+      if (!(await this.allowed(session, 'eks:ListNodegroups', clusterArn))) return denied();
       if (!groups) return json(404, { message: `No cluster found for name: ${clusterName}.` }, 'ResourceNotFoundException');
       return json(200, { nodegroups: groups.map((group) => group.name) });
     }
@@ -105,27 +81,26 @@ export class FakeOperatorAws implements HttpHandler {
     const arn = `arn:aws:eks:${this.region}:${this.account}:nodegroup/${clusterName}/${nodegroupName}/0a1b2c3d-0000-0000-0000-000000000000`;
     if (!group) return json(404, { message: 'No node group found' }, 'ResourceNotFoundException');
     if (update === 'update-config') {
-      if (!(await this.allowed(identity, 'eks:UpdateNodegroupConfig', arn))) return denied();
-      const bytes = request.body as Uint8Array; // read through its buffer: its string conversion is deprecated
-      const body = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+      if (!(await this.allowed(session, 'eks:UpdateNodegroupConfig', arn))) return denied();
+      const body = JSON.parse(bodyText(request));
       const next = { ...group.scaling, ...body.scalingConfig };
       if (JSON.stringify(next) === JSON.stringify(group.scaling)) return json(400, { message: 'No changes needed' }, 'InvalidParameterException');
       if (next.maxSize < 1 || next.minSize > next.desiredSize || next.desiredSize > next.maxSize) return json(400, { message: 'Invalid scaling config' }, 'InvalidParameterException');
       group.scaling = next;
       return json(200, { update: { id: 'u-1', status: 'InProgress', type: 'ConfigUpdate' } });
     }
-    if (!(await this.allowed(identity, 'eks:DescribeNodegroup', arn))) return denied();
+    if (!(await this.allowed(session, 'eks:DescribeNodegroup', arn))) return denied();
     return json(200, { nodegroup: { nodegroupName, clusterName, nodegroupArn: arn, scalingConfig: group.scaling, labels: { 'sici.io/node-role': group.role } } });
   }
 
-  private async elb(request: HttpRequest, identity: PolicyStatement[]): Promise<{ response: HttpResponse }> {
+  private async elb(request: HttpRequest, session: RoleSession): Promise<{ response: HttpResponse }> {
     const params = Object.fromEntries(new URLSearchParams(String(request.body ?? '')));
     const action = params.Action;
     const lbOfListener = (arn: string) => this.loadBalancers.find((lb) => lb.listenerArn === arn);
     const lbOfRule = (arn: string) => this.loadBalancers.find((lb) => lb.rules.some((rule) => rule.arn === arn));
     const resource =
       action === 'CreateRule' ? params.ListenerArn : action === 'DeleteRule' ? params.RuleArn : action === 'SetRulePriorities' ? params['RulePriorities.member.1.RuleArn'] : '*';
-    if (!(await this.allowed(identity, `elasticloadbalancing:${action}`, resource))) {
+    if (!(await this.allowed(session, `elasticloadbalancing:${action}`, resource))) {
       return xml(400, `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform elasticloadbalancing:${action}</Message></Error><RequestId>x</RequestId></ErrorResponse>`);
     }
     const rule = (r: FakeRule) =>
